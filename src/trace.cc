@@ -1,0 +1,100 @@
+#include "scopetrace/trace.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace scopetrace {
+
+std::string_view DeviceOpKindCategory(DeviceOpKind kind) {
+  switch (kind) {
+    case DeviceOpKind::kNone:
+      return "";
+    case DeviceOpKind::kKernel:
+      return "kernel";
+    case DeviceOpKind::kMemcpyH2D:
+      return "memcpy_h2d";
+    case DeviceOpKind::kMemcpyD2H:
+      return "memcpy_d2h";
+    case DeviceOpKind::kMemset:
+      return "memset";
+    case DeviceOpKind::kSync:
+      return "sync";
+  }
+  return "";
+}
+
+DeviceOpKind DeviceOpKindFromCategory(std::string_view category) {
+  for (DeviceOpKind kind : {DeviceOpKind::kKernel, DeviceOpKind::kMemcpyH2D,
+                            DeviceOpKind::kMemcpyD2H, DeviceOpKind::kMemset, DeviceOpKind::kSync}) {
+    if (category == DeviceOpKindCategory(kind)) return kind;
+  }
+  return DeviceOpKind::kNone;
+}
+
+std::string_view FormatExtension(Format format) {
+  switch (format) {
+    case Format::kChromeJson:
+      return ".trace.json";
+    case Format::kPerfetto:
+      return ".pftrace";
+    case Format::kPerfettoZstd:
+      return ".pftrace.zst";
+    default:
+      return "";
+  }
+}
+
+Trace::Trace() { intern(""); }
+
+StringId Trace::intern(std::string_view text) {
+  auto it = string_ids_.find(text);
+  if (it != string_ids_.end()) return it->second;
+  const StringId id = static_cast<StringId>(strings_.size());
+  strings_.emplace_back(text);
+  string_ids_.emplace(strings_.back(), id);
+  return id;
+}
+
+StringId Trace::find_string(std::string_view text) const {
+  auto it = string_ids_.find(text);
+  return it == string_ids_.end() ? kNoString : it->second;
+}
+
+size_t Trace::add_process(Process process) {
+  for (size_t i = 0; i < processes_.size(); ++i) {
+    if (processes_[i].pid == process.pid) return i;
+  }
+  processes_.push_back(std::move(process));
+  return processes_.size() - 1;
+}
+
+TrackId Trace::add_track(Track track) {
+  tracks_.push_back(std::move(track));
+  return static_cast<TrackId>(tracks_.size() - 1);
+}
+
+TrackId Trace::find_or_add_track(TrackKind kind, int64_t pid, int64_t tid, std::string_view name) {
+  for (size_t i = 0; i < tracks_.size(); ++i) {
+    const Track& t = tracks_[i];
+    if (t.kind != kind || t.pid != pid) continue;
+    if (kind == TrackKind::kCounter ? t.name == name : t.tid == tid) {
+      return static_cast<TrackId>(i);
+    }
+  }
+  return add_track(Track{.kind = kind, .pid = pid, .tid = tid, .name = std::string(name)});
+}
+
+void Trace::SortEvents() {
+  std::stable_sort(slices_.begin(), slices_.end(), [](const Slice& a, const Slice& b) {
+    return std::tuple(a.track, a.start_ns, -a.dur_ns) < std::tuple(b.track, b.start_ns, -b.dur_ns);
+  });
+  std::stable_sort(instants_.begin(), instants_.end(), [](const Instant& a, const Instant& b) {
+    return std::tuple(a.track, a.ts_ns) < std::tuple(b.track, b.ts_ns);
+  });
+  std::stable_sort(counters_.begin(), counters_.end(),
+                   [](const CounterSample& a, const CounterSample& b) {
+                     return std::tuple(a.track, a.ts_ns) < std::tuple(b.track, b.ts_ns);
+                   });
+}
+
+}  // namespace scopetrace
