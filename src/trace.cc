@@ -46,8 +46,13 @@ std::string_view FormatExtension(Format format) {
 
 Trace::Trace() { intern(""); }
 
+namespace {
+// Debian's abseil has its own string_view type; heterogeneous lookup needs that one.
+absl::string_view AsAbsl(std::string_view text) { return {text.data(), text.size()}; }
+}  // namespace
+
 StringId Trace::intern(std::string_view text) {
-  auto it = string_ids_.find(text);
+  auto it = string_ids_.find(AsAbsl(text));
   if (it != string_ids_.end()) return it->second;
   const StringId id = static_cast<StringId>(strings_.size());
   strings_.emplace_back(text);
@@ -56,7 +61,7 @@ StringId Trace::intern(std::string_view text) {
 }
 
 StringId Trace::find_string(std::string_view text) const {
-  auto it = string_ids_.find(text);
+  auto it = string_ids_.find(AsAbsl(text));
   return it == string_ids_.end() ? kNoString : it->second;
 }
 

@@ -278,39 +278,39 @@ auto MakeScope(const Site* site, const Args&... args) -> typename ScopeFor<Args.
 
 #else
 
+// The call site's identity: a Site in static storage, named by an immediately invoked
+// lambda so that each macro is a single declaration (usable as the body of a `for`).
+#define SCOPETRACE_SITE(name, category, kind)                                            \
+  []() -> const ::scopetrace::internal::Site* {                                          \
+    static constexpr ::scopetrace::internal::Site scopetrace_site{name, category, kind}; \
+    return &scopetrace_site;                                                             \
+  }()
+
 // A slice from here to the end of the enclosing block, category "host".
 #define SCOPETRACE_SCOPE(name, ...) SCOPETRACE_SCOPE_CAT("host", name __VA_OPT__(, ) __VA_ARGS__)
 
 // The same with an explicit category.
-#define SCOPETRACE_SCOPE_CAT(category, name, ...)                                   \
-  static constexpr ::scopetrace::internal::Site SCOPETRACE_UID(scopetrace_site_){   \
-      name, category, ::scopetrace::internal::SiteKind::kScope};                    \
-  const auto SCOPETRACE_UID(scopetrace_scope_) = ::scopetrace::internal::MakeScope( \
-      &SCOPETRACE_UID(scopetrace_site_) __VA_OPT__(, ) __VA_ARGS__)
+#define SCOPETRACE_SCOPE_CAT(category, name, ...)        \
+  const auto SCOPETRACE_UID(scopetrace_scope_) =         \
+      ::scopetrace::internal::MakeScope(SCOPETRACE_SITE( \
+          name, category, ::scopetrace::internal::SiteKind::kScope) __VA_OPT__(, ) __VA_ARGS__)
 
 // A slice whose name is only known at run time (copied at the scope's start).
-#define SCOPETRACE_SCOPE_DYNAMIC(name, ...)                                       \
-  static constexpr ::scopetrace::internal::Site SCOPETRACE_UID(scopetrace_site_){ \
-      nullptr, "host", ::scopetrace::internal::SiteKind::kDynamicScope};          \
-  const ::scopetrace::internal::PayloadScope SCOPETRACE_UID(scopetrace_scope_)(   \
-      &SCOPETRACE_UID(scopetrace_site_), std::string_view(name) __VA_OPT__(, ) __VA_ARGS__)
+#define SCOPETRACE_SCOPE_DYNAMIC(name, ...)                                              \
+  const ::scopetrace::internal::PayloadScope SCOPETRACE_UID(scopetrace_scope_)(          \
+      SCOPETRACE_SITE(nullptr, "host", ::scopetrace::internal::SiteKind::kDynamicScope), \
+      std::string_view(name) __VA_OPT__(, ) __VA_ARGS__)
 
 // A point event, with optional key/value args.
-#define SCOPETRACE_INSTANT(name, ...)                                                   \
-  do {                                                                                  \
-    static constexpr ::scopetrace::internal::Site scopetrace_site{                      \
-        name, "host", ::scopetrace::internal::SiteKind::kInstant};                      \
-    ::scopetrace::internal::EmitInstant(&scopetrace_site,                               \
-                                        std::string_view() __VA_OPT__(, ) __VA_ARGS__); \
-  } while (0)
+#define SCOPETRACE_INSTANT(name, ...)                                            \
+  ::scopetrace::internal::EmitInstant(                                           \
+      SCOPETRACE_SITE(name, "host", ::scopetrace::internal::SiteKind::kInstant), \
+      std::string_view() __VA_OPT__(, ) __VA_ARGS__)
 
 // One sample of the counter `name` (an int or a double).
-#define SCOPETRACE_COUNTER(name, value)                               \
-  do {                                                                \
-    static constexpr ::scopetrace::internal::Site scopetrace_site{    \
-        name, "counter", ::scopetrace::internal::SiteKind::kCounter}; \
-    ::scopetrace::internal::EmitCounter(&scopetrace_site, (value));   \
-  } while (0)
+#define SCOPETRACE_COUNTER(name, value) \
+  ::scopetrace::internal::EmitCounter(  \
+      SCOPETRACE_SITE(name, "counter", ::scopetrace::internal::SiteKind::kCounter), (value))
 
 #endif  // SCOPETRACE_DISABLE
 

@@ -212,8 +212,11 @@ struct TraceMetadata {
   int64_t end_ns = 0;
   int64_t wall_clock_ns = 0;  // Unix time (ns) at start_ns: aligns traces from several processes
   std::vector<ThreadDrops> dropped;
-  uint64_t dropped_events = 0;          // sum of `dropped`
-  uint64_t device_records_late = 0;     // arrived after the cycle was handed over
+  uint64_t dropped_events = 0;       // sum of `dropped`
+  uint64_t device_records_late = 0;  // arrived after the cycle was handed over
+  // Host events that began inside an earlier cycle's window but ended (and so reached the
+  // collector) after that cycle was handed over: long scopes crossing the cycle's end.
+  uint64_t host_events_late = 0;
   uint64_t device_records_missing = 0;  // launched in the cycle, never delivered in time
   std::vector<ClockFit> clock_fits;
   OverheadReport overhead;

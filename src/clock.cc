@@ -1,0 +1,84 @@
+#include "src/clock.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+#include "scopetrace/instrument.h"
+
+namespace scopetrace::internal {
+
+bool DetectInvariantTsc() {
+  const char* forced = std::getenv("SCOPETRACE_CLOCK");
+  if (forced != nullptr && std::strcmp(forced, "monotonic") == 0) return false;
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid_max(0x80000000u, nullptr) < 0x80000007u) return false;
+  __cpuid(0x80000007u, eax, ebx, ecx, edx);
+  return (edx & (1u << 8)) != 0;
+#else
+  return false;
+#endif
+}
+
+bool g_ticks_from_tsc = DetectInvariantTsc();
+
+namespace {
+// The process's first pair, taken at load time so that by the time a profiler starts the
+// baseline is usually long enough already.
+struct LoadTimePair {
+  uint64_t ticks = Ticks();
+  int64_t ns = static_cast<int64_t>(MonotonicNs());
+};
+const LoadTimePair g_load_time_pair;
+}  // namespace
+
+bool TickClock::uses_tsc() const { return g_ticks_from_tsc; }
+
+TickClock::Pair TickClock::ReadPair() {
+  // The tightest bracket of a few tries: a preempted read would skew the pair.
+  Pair best;
+  uint64_t best_width = UINT64_MAX;
+  for (int i = 0; i < 5; ++i) {
+    const uint64_t before = Ticks();
+    const int64_t ns = static_cast<int64_t>(MonotonicNs());
+    const uint64_t after = Ticks();
+    if (after - before < best_width) {
+      best_width = after - before;
+      best = Pair{before + (after - before) / 2, ns};
+    }
+  }
+  return best;
+}
+
+void TickClock::Start() {
+  if (!g_ticks_from_tsc) {
+    ns_per_tick_ = 1.0;
+    return;
+  }
+  first_ = Pair{g_load_time_pair.ticks, g_load_time_pair.ns};
+  // Two milliseconds of baseline give a rate good to ~50 ppm; later samples refine it.
+  while (static_cast<int64_t>(MonotonicNs()) - first_.ns < 2'000'000) {
+  }
+  Sample();
+}
+
+void TickClock::Sample() {
+  if (!g_ticks_from_tsc) return;
+  anchor_ = ReadPair();
+  if (anchor_.ticks > first_.ticks) {
+    ns_per_tick_ = static_cast<double>(anchor_.ns - first_.ns) /
+                   static_cast<double>(anchor_.ticks - first_.ticks);
+  }
+}
+
+int64_t TickClock::ToNs(uint64_t ticks) const {
+  if (!g_ticks_from_tsc) return static_cast<int64_t>(ticks);
+  const double delta = static_cast<double>(static_cast<int64_t>(ticks - anchor_.ticks));
+  return anchor_.ns + static_cast<int64_t>(delta * ns_per_tick_);
+}
+
+}  // namespace scopetrace::internal

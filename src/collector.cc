@@ -1,0 +1,216 @@
+#include "src/collector.h"
+
+#include <algorithm>
+
+#include "absl/time/time.h"
+#include "scopetrace/instrument.h"
+
+namespace scopetrace::internal {
+namespace {
+
+// How long after a cycle's last step the collector still accepts its host events: scopes
+// on other threads that began inside the cycle and end a moment after its last step.
+constexpr int64_t kCycleGraceNs = 2'000'000;
+// Drain cadence: fast while events flow, backing off while the application is idle so an
+// idle collector costs next to nothing. The default 4 MiB ring holds ~17 ms of events at
+// 10 M events/s, well above the slowest cadence.
+constexpr absl::Duration kBusyInterval = absl::Milliseconds(1);
+constexpr absl::Duration kIdleInterval = absl::Milliseconds(8);
+
+bool Recorded(ProfilerAction action) {
+  return action == ProfilerAction::kRecord || action == ProfilerAction::kRecordAndSave;
+}
+
+}  // namespace
+
+Collector::Collector(const SessionInfo& session, TickClock& clock, DeviceHooks devices,
+                     std::function<void(std::unique_ptr<Trace>)> on_cycle)
+    : session_(session),
+      clock_(clock),
+      devices_(std::move(devices)),
+      on_cycle_(std::move(on_cycle)) {}
+
+Collector::~Collector() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Collector::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Collector::Post(const Boundary& boundary) {
+  absl::MutexLock lock(&mu_);
+  posted_.push_back(boundary);
+  wake_ = true;
+}
+
+void Collector::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+int64_t Collector::cycles_completed() const {
+  absl::MutexLock lock(const_cast<absl::Mutex*>(&mu_));
+  return cycles_completed_;
+}
+
+int64_t Collector::cycles_discarded() const {
+  absl::MutexLock lock(const_cast<absl::Mutex*>(&mu_));
+  return cycles_discarded_;
+}
+
+void Collector::Run() {
+  std::vector<Boundary> boundaries;
+  absl::Duration interval = kBusyInterval;
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&wake_), interval);
+      boundaries.swap(posted_);
+      wake_ = false;
+    }
+    clock_.Sample();
+    for (const Boundary& boundary : boundaries) ApplyBoundary(boundary);
+    boundaries.clear();
+    if (!pending_.empty()) {
+      std::vector<HostEvent> still_pending;
+      for (HostEvent& event : pending_) {
+        if (!Classify(event)) still_pending.push_back(std::move(event));
+      }
+      pending_.swap(still_pending);
+    }
+    const size_t drained = [&] {
+      size_t total = 0;
+      ThreadRegistry::Get().Snapshot(threads_);
+      for (ThreadState* state : threads_) {
+        // Read before draining: everything the thread wrote before it exited is then
+        // visible to this drain, and the state can be reaped right after.
+        const bool exited = state->exited.load(std::memory_order_acquire);
+        std::unique_ptr<RingDecoder>& decoder = decoders_[state];
+        if (!decoder) decoder = std::make_unique<RingDecoder>(state->tid);
+        drained_.clear();
+        total += decoder->Drain(state->ring, drained_);
+        for (HostEvent& event : drained_) {
+          if (!Classify(event)) pending_.push_back(std::move(event));
+        }
+        const uint64_t dropped = state->ring.dropped();
+        uint64_t& seen = dropped_seen_[state];
+        if (dropped > seen) {
+          AttributeDrops(state->tid, dropped - seen);
+          seen = dropped;
+        }
+        if (exited) {
+          std::string name = ThreadRegistry::Get().ThreadName(state->tid);
+          if (!name.empty()) exited_thread_names_[state->tid] = std::move(name);
+          decoders_.erase(state);
+          dropped_seen_.erase(state);
+          ThreadRegistry::Get().Reap(state);
+        }
+      }
+      return total;
+    }();
+    interval = drained > 0 ? kBusyInterval : std::min(interval * 2, kIdleInterval);
+    if (devices_.poll) devices_.poll();
+    FinishReadyCycles(stopped_);
+    if (stopped_ && cycles_.empty()) break;
+  }
+  absl::MutexLock lock(&mu_);
+  done_ = true;
+}
+
+void Collector::ApplyBoundary(const Boundary& boundary) {
+  int64_t previous_cycle = -1;
+  ProfilerAction previous_action = ProfilerAction::kNone;
+  if (!intervals_.empty()) {
+    Interval& current = intervals_.back();
+    current.end = boundary.ticks;
+    previous_cycle = current.cycle;
+    previous_action = current.action;
+    if (current.cycle >= 0) {
+      OpenCycle& cycle = cycles_[current.cycle];
+      cycle.builder->AddStep(current.step, boundary.tid, clock_.ToNs(current.begin),
+                             clock_.ToNs(current.end));
+      if (current.action == ProfilerAction::kRecordAndSave || boundary.stop) {
+        cycle.end_ticks = boundary.ticks;
+        cycle.end_ns = clock_.ToNs(boundary.ticks);
+      }
+    } else if (boundary.stop && current.action == ProfilerAction::kWarmup) {
+      absl::MutexLock lock(&mu_);
+      ++cycles_discarded_;
+    }
+  }
+  if (boundary.stop) {
+    stopped_ = true;
+    return;
+  }
+  Interval next{
+      .begin = boundary.ticks, .step = boundary.next_step, .action = boundary.next_action};
+  if (Recorded(boundary.next_action)) {
+    if (previous_cycle >= 0 && previous_action == ProfilerAction::kRecord) {
+      next.cycle = previous_cycle;
+    } else {
+      next.cycle = next_cycle_++;
+      OpenCycle& cycle = cycles_[next.cycle];
+      cycle.builder =
+          std::make_unique<CycleBuilder>(session_, next.cycle, clock_.ToNs(boundary.ticks));
+      for (const auto& [tid, dropped] : unattributed_drops_) cycle.builder->AddDrops(tid, dropped);
+      unattributed_drops_.clear();
+    }
+  }
+  intervals_.push_back(next);
+}
+
+bool Collector::Classify(HostEvent& event) {
+  const uint64_t t = event.begin;
+  if (intervals_.empty() || t < intervals_.front().begin) return true;  // before capture
+  auto it = std::upper_bound(intervals_.begin(), intervals_.end(), t,
+                             [](uint64_t ticks, const Interval& i) { return ticks < i.begin; });
+  const Interval& interval = *(it - 1);
+  if (interval.end == UINT64_MAX) return false;              // the next boundary decides
+  if (t >= interval.end || interval.cycle < 0) return true;  // after stop, warmup or wait
+  auto cycle = cycles_.find(interval.cycle);
+  if (cycle == cycles_.end()) {
+    ++late_host_events_;  // its cycle was handed over already
+    return true;
+  }
+  cycle->second.builder->AddHostEvent(event, clock_.ToNs(event.begin), clock_.ToNs(event.end));
+  return true;
+}
+
+void Collector::AttributeDrops(int64_t tid, uint64_t dropped) {
+  // A drop happened since the last drain: it belongs to the newest cycle still open, or
+  // to the next one when none is (drops are never silently forgotten).
+  if (!cycles_.empty()) {
+    cycles_.rbegin()->second.builder->AddDrops(tid, dropped);
+  } else {
+    unattributed_drops_[tid] += dropped;
+  }
+}
+
+void Collector::FinishReadyCycles(bool stopping) {
+  (void)stopping;
+  const int64_t now_ns = static_cast<int64_t>(MonotonicNs());
+  while (!cycles_.empty()) {
+    OpenCycle& cycle = cycles_.begin()->second;
+    if (cycle.end_ticks == UINT64_MAX || now_ns < cycle.end_ns + kCycleGraceNs) break;
+    CycleBuilder& builder = *cycle.builder;
+    builder.NameThreads([this](int64_t tid) {
+      std::string name = ThreadRegistry::Get().ThreadName(tid);
+      if (name.empty()) {
+        auto it = exited_thread_names_.find(tid);
+        if (it != exited_thread_names_.end()) name = it->second;
+      }
+      return name;
+    });
+    builder.AddLateHostEvents(late_host_events_);
+    late_host_events_ = 0;
+    if (devices_.collect) devices_.collect(builder, cycle.end_ns, builder.trace());
+    std::unique_ptr<Trace> trace = builder.Finish(cycle.end_ns);
+    cycles_.erase(cycles_.begin());
+    if (cycles_.empty()) exited_thread_names_.clear();
+    on_cycle_(std::move(trace));
+    absl::MutexLock lock(&mu_);
+    ++cycles_completed_;
+  }
+}
+
+}  // namespace scopetrace::internal

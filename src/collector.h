@@ -1,0 +1,112 @@
+// Internal: the collector thread. It drains every thread's ring in batches, converts
+// ticks to nanoseconds, assigns each event to the cycle whose step window holds its start
+// (events of warmup and wait steps are dropped here, so they never reach a trace), and
+// hands each finished cycle to `on_cycle` (the exporter's queue).
+//
+// The profiler tells it where steps begin and end through `Post(Boundary)`. Because a
+// boundary is posted a moment after its timestamp is read, an event later than the newest
+// known boundary stays pending until the next boundary says which step it fell into.
+
+#ifndef SCOPETRACE_SRC_COLLECTOR_H_
+#define SCOPETRACE_SRC_COLLECTOR_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "scopetrace/schedule.h"
+#include "src/clock.h"
+#include "src/cycle_builder.h"
+#include "src/host_event.h"
+#include "src/thread_registry.h"
+
+namespace scopetrace::internal {
+
+// The end of one step and the start of the next, as seen by the step thread.
+struct Boundary {
+  uint64_t ticks = 0;
+  int64_t next_step = 0;  // the step that begins here
+  ProfilerAction next_action = ProfilerAction::kNone;
+  int64_t tid = 0;    // the thread calling step()
+  bool stop = false;  // Profiler::stop(): nothing begins
+};
+
+// Device activity for a cycle, supplied by the device hub (optional).
+struct DeviceHooks {
+  std::function<void()> poll;
+  // Adds the cycle's device ops to `trace`, waiting (bounded) for records in flight.
+  std::function<void(const CycleBuilder& cycle, int64_t end_ns, Trace& trace)> collect;
+};
+
+class Collector {
+ public:
+  Collector(const SessionInfo& session, TickClock& clock, DeviceHooks devices,
+            std::function<void(std::unique_ptr<Trace>)> on_cycle);
+  ~Collector();
+
+  void Start();
+  void Post(const Boundary& boundary);
+  // Waits until the stop boundary has been processed and every cycle handed over.
+  void Join();
+
+  int64_t cycles_completed() const;
+  int64_t cycles_discarded() const;
+
+ private:
+  struct Interval {
+    uint64_t begin = 0;
+    uint64_t end = UINT64_MAX;
+    int64_t step = 0;
+    ProfilerAction action = ProfilerAction::kNone;
+    int64_t cycle = -1;  // the recorded cycle this step belongs to, or -1
+  };
+  struct OpenCycle {
+    std::unique_ptr<CycleBuilder> builder;
+    uint64_t end_ticks = UINT64_MAX;  // known once its last step (or stop) is posted
+    int64_t end_ns = 0;
+  };
+
+  void Run();
+  void ApplyBoundary(const Boundary& boundary);
+  void DrainRings();
+  // Assigns `event` to a cycle, or keeps it pending; returns false when kept pending.
+  bool Classify(HostEvent& event);
+  void FinishReadyCycles(bool stopping);
+  void AttributeDrops(int64_t tid, uint64_t dropped);
+
+  const SessionInfo& session_;
+  TickClock& clock_;
+  DeviceHooks devices_;
+  std::function<void(std::unique_ptr<Trace>)> on_cycle_;
+
+  absl::Mutex mu_;
+  std::vector<Boundary> posted_ ABSL_GUARDED_BY(mu_);
+  bool wake_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t cycles_completed_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t cycles_discarded_ ABSL_GUARDED_BY(mu_) = 0;
+
+  // Collector-thread state.
+  bool stopped_ = false;
+  std::vector<Interval> intervals_;
+  std::map<int64_t, OpenCycle> cycles_;
+  int64_t next_cycle_ = 0;
+  std::vector<HostEvent> drained_;
+  std::vector<HostEvent> pending_;
+  std::vector<ThreadState*> threads_;
+  absl::flat_hash_map<ThreadState*, std::unique_ptr<RingDecoder>> decoders_;
+  absl::flat_hash_map<ThreadState*, uint64_t> dropped_seen_;
+  absl::flat_hash_map<int64_t, std::string> exited_thread_names_;
+  absl::flat_hash_map<int64_t, uint64_t> unattributed_drops_;
+  uint64_t late_host_events_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace scopetrace::internal
+
+#endif  // SCOPETRACE_SRC_COLLECTOR_H_

@@ -1,0 +1,87 @@
+// Internal: assembles one cycle's Trace from the host events the collector assigns to it,
+// the steps it recorded, and (at the end) its device activity and metadata.
+
+#ifndef SCOPETRACE_SRC_CYCLE_BUILDER_H_
+#define SCOPETRACE_SRC_CYCLE_BUILDER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "scopetrace/trace.h"
+#include "src/host_event.h"
+#include "src/overhead.h"
+
+namespace scopetrace::internal {
+
+// What is the same for every cycle of a session.
+struct SessionInfo {
+  std::string worker;
+  int64_t pid = 0;
+  std::string process_name;
+  bool has_schedule = false;
+  Schedule schedule;
+  // Unix time minus monotonic time, taken at start(): turns monotonic ns into wall time.
+  int64_t wall_minus_monotonic_ns = 0;
+  OverheadCosts costs;
+  double overhead_budget_percent = 1.0;
+};
+
+class CycleBuilder {
+ public:
+  CycleBuilder(const SessionInfo& session, int64_t cycle_index, int64_t start_ns);
+
+  void AddHostEvent(HostEvent& event, int64_t begin_ns, int64_t end_ns);
+  // A recorded step: the ProfilerStep#<step> slice on the thread that called step().
+  void AddStep(int64_t step, int64_t tid, int64_t begin_ns, int64_t end_ns);
+  void AddDrops(int64_t tid, uint64_t dropped) { drops_[tid] += dropped; }
+  void AddLateHostEvents(uint64_t count) { late_host_events_ += count; }
+  // Names each thread track with `lookup(tid)` where that returns a non-empty name.
+  void NameThreads(const std::function<std::string(int64_t)>& lookup);
+
+  // Correlation ids of the device launches recorded in this cycle.
+  const absl::flat_hash_set<uint64_t>& launched() const { return launched_; }
+  int64_t start_ns() const { return start_ns_; }
+  Trace& trace() { return *trace_; }
+
+  // Fills the metadata (steps, drops, overhead), sorts the events and hands the Trace over.
+  std::unique_ptr<Trace> Finish(int64_t end_ns);
+
+ private:
+  struct SiteIds {
+    StringId name;
+    StringId category;
+    TrackId counter_track;
+  };
+  struct ThreadCounts {
+    uint64_t scopes = 0;
+    uint64_t payload_scopes = 0;
+    uint64_t instants = 0;
+    uint64_t counters = 0;
+  };
+  TrackId ThreadTrack(int64_t tid);
+  const SiteIds& IdsFor(const Site* site);
+  std::vector<Arg> ConvertArgs(HostEvent& event);
+  void FillOverhead(TraceMetadata& metadata, int64_t wall_ns) const;
+
+  const SessionInfo& session_;
+  std::unique_ptr<Trace> trace_;
+  int64_t start_ns_;
+  int64_t first_step_ = -1;
+  int64_t last_step_ = -1;
+  absl::flat_hash_map<int64_t, TrackId> thread_tracks_;
+  absl::flat_hash_map<const Site*, SiteIds> site_ids_;
+  absl::flat_hash_map<const char*, StringId> arg_keys_;
+  absl::flat_hash_map<int64_t, ThreadCounts> counts_;
+  absl::flat_hash_map<StringId, uint64_t> events_by_name_;
+  absl::flat_hash_map<int64_t, uint64_t> drops_;
+  absl::flat_hash_set<uint64_t> launched_;
+  uint64_t late_host_events_ = 0;
+};
+
+}  // namespace scopetrace::internal
+
+#endif  // SCOPETRACE_SRC_CYCLE_BUILDER_H_

@@ -1,0 +1,49 @@
+// Internal: the export thread. Finished cycles queue here and are handed to
+// `on_trace_ready` one at a time, off the application's threads, so step() never waits for
+// a writer. Failures (an error status, an exception from a user callback) are contained,
+// counted and logged; capture goes on.
+
+#ifndef SCOPETRACE_SRC_EXPORTER_H_
+#define SCOPETRACE_SRC_EXPORTER_H_
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "scopetrace/trace.h"
+
+namespace scopetrace::internal {
+
+class Exporter {
+ public:
+  // `export_trace` returns an error status for a failed export; exceptions it throws are
+  // caught and turned into one.
+  explicit Exporter(std::function<absl::Status(const Trace&)> export_trace);
+  ~Exporter();
+
+  void Start();
+  void Enqueue(std::unique_ptr<Trace> trace);
+  // Exports everything queued, then ends the thread.
+  void Finish();
+
+  int64_t errors() const;
+  absl::Status last_error() const;
+
+ private:
+  void Run();
+
+  std::function<absl::Status(const Trace&)> export_trace_;
+  mutable absl::Mutex mu_;
+  std::deque<std::unique_ptr<Trace>> queue_ ABSL_GUARDED_BY(mu_);
+  bool finishing_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t errors_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status last_error_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+}  // namespace scopetrace::internal
+
+#endif  // SCOPETRACE_SRC_EXPORTER_H_

@@ -1,0 +1,291 @@
+#include "scopetrace/profiler.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "scopetrace/device.h"
+#include "scopetrace/instrument.h"
+#include "src/clock.h"
+#include "src/collector.h"
+#include "src/device_hooks.h"
+#include "src/exporter.h"
+#include "src/overhead.h"
+#include "src/thread_registry.h"
+
+namespace scopetrace {
+namespace {
+
+using internal::g_capture_enabled;
+
+// The profiler capturing now; one at a time per process.
+std::atomic<const void*> g_active_profiler{nullptr};
+// Bumped in a fork()ed child: a profiler started before the fork is off in the child
+// (its collector and exporter threads do not exist there).
+std::atomic<uint64_t> g_fork_generation{0};
+
+void InstallForkHandlerOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    pthread_atfork(nullptr, nullptr, [] {
+      g_capture_enabled.store(0, std::memory_order_relaxed);
+      g_fork_generation.fetch_add(1, std::memory_order_relaxed);
+      g_active_profiler.store(nullptr, std::memory_order_relaxed);
+      internal::ThreadRegistry::Get().ResetAfterFork();
+    });
+  });
+}
+
+bool Captures(ProfilerAction action) { return action != ProfilerAction::kNone; }
+
+std::string HostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
+}
+
+std::string ProcessName() {
+  std::ifstream comm("/proc/self/comm");
+  std::string name;
+  std::getline(comm, name);
+  return name.empty() ? std::string("process") : name;
+}
+
+int64_t WallMinusMonotonicNs() {
+  timespec wall, mono;
+  clock_gettime(CLOCK_REALTIME, &wall);
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  return (static_cast<int64_t>(wall.tv_sec) - mono.tv_sec) * 1'000'000'000 +
+         (static_cast<int64_t>(wall.tv_nsec) - mono.tv_nsec);
+}
+
+absl::Status PrepareOutputDir(const std::string& dir) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("output_dir '", dir, "' cannot be created: ", error.message()));
+  }
+  if (access(dir.c_str(), W_OK | X_OK) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("output_dir '", dir, "' is not writable: ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+class Profiler::Impl {
+ public:
+  explicit Impl(ProfilerOptions options) : options_(std::move(options)) {}
+
+  ~Impl() {
+    if (forked()) {
+      // The threads these own do not exist in a fork()ed child: never join them.
+      (void)collector_.release();
+      (void)exporter_.release();
+      (void)devices_.release();
+      return;
+    }
+    Stop();
+  }
+
+  void AddDevice(DeviceSource& device) { device_sources_.push_back(&device); }
+
+  absl::Status Start() {
+    if (running_) return absl::FailedPreconditionError("profiler already running");
+    if (options_.schedule.has_value()) {
+      if (absl::Status s = ValidateSchedule(*options_.schedule); !s.ok()) return s;
+    }
+    if (options_.buffer_kib_per_thread < 1) {
+      return absl::InvalidArgumentError("buffer_kib_per_thread must be at least 1");
+    }
+    if (!options_.on_trace_ready) {
+      if (options_.formats == Format::kNone) {
+        return absl::InvalidArgumentError("formats is empty and no on_trace_ready is set");
+      }
+      if (absl::Status s = PrepareOutputDir(options_.output_dir); !s.ok()) return s;
+    }
+    const void* expected = nullptr;
+    if (!g_active_profiler.compare_exchange_strong(expected, this)) {
+      return absl::FailedPreconditionError("another profiler is capturing in this process");
+    }
+    InstallForkHandlerOnce();
+    fork_generation_ = g_fork_generation.load(std::memory_order_relaxed);
+
+    session_.worker = options_.worker_name.empty() ? HostName() : options_.worker_name;
+    session_.pid = getpid();
+    session_.process_name = ProcessName();
+    session_.has_schedule = options_.schedule.has_value();
+    session_.schedule = options_.schedule.value_or(Schedule{});
+    session_.wall_minus_monotonic_ns = WallMinusMonotonicNs();
+    session_.costs = internal::CalibrateOverhead();
+    session_.overhead_budget_percent = options_.overhead_budget_percent;
+    clock_.Start();
+    internal::ThreadRegistry::Get().set_buffer_bytes(options_.buffer_kib_per_thread * 1024);
+    internal::g_record_args.store(options_.record_args ? 1 : 0, std::memory_order_relaxed);
+
+    devices_ = std::make_unique<internal::DeviceHooksOwner>(device_sources_,
+                                                            options_.device_flush_timeout);
+    if (absl::Status s = devices_->Start(); !s.ok()) {
+      devices_.reset();
+      g_active_profiler.store(nullptr);
+      return s;
+    }
+    exporter_ = std::make_unique<internal::Exporter>(
+        [this](const Trace& trace) { return ExportCycle(trace); });
+    exporter_->Start();
+    collector_ = std::make_unique<internal::Collector>(
+        session_, clock_, devices_->hooks(),
+        [this](std::unique_ptr<Trace> trace) { exporter_->Enqueue(std::move(trace)); });
+    collector_->Start();
+
+    step_ = 0;
+    action_ = ActionFor(0);
+    collector_->Post(internal::Boundary{.ticks = internal::Ticks(),
+                                        .next_step = 0,
+                                        .next_action = action_,
+                                        .tid = internal::CurrentTid()});
+    running_ = true;
+    g_capture_enabled.store(Captures(action_) ? 1 : 0, std::memory_order_relaxed);
+    return absl::OkStatus();
+  }
+
+  void Step() {
+    if (!running_ || forked()) return;
+    const uint64_t now = internal::Ticks();
+    const int64_t next = step_ + 1;
+    const ProfilerAction next_action = ActionFor(next);
+    // Posted before capture changes, so every event recorded under the new action is
+    // later than the boundary.
+    collector_->Post(internal::Boundary{.ticks = now,
+                                        .next_step = next,
+                                        .next_action = next_action,
+                                        .tid = internal::CurrentTid()});
+    g_capture_enabled.store(Captures(next_action) ? 1 : 0, std::memory_order_relaxed);
+    step_ = next;
+    action_ = next_action;
+  }
+
+  void Stop() {
+    if (!running_ || forked()) return;
+    collector_->Post(internal::Boundary{.ticks = internal::Ticks(),
+                                        .next_step = step_,
+                                        .tid = internal::CurrentTid(),
+                                        .stop = true});
+    g_capture_enabled.store(0, std::memory_order_relaxed);
+    collector_->Join();
+    devices_->Stop();
+    exporter_->Finish();
+    cycles_completed_ += collector_->cycles_completed();
+    cycles_discarded_ += collector_->cycles_discarded();
+    export_errors_ += exporter_->errors();
+    if (!exporter_->last_error().ok()) last_export_error_ = exporter_->last_error();
+    collector_.reset();
+    exporter_.reset();
+    devices_.reset();
+    running_ = false;
+    g_active_profiler.store(nullptr);
+  }
+
+  bool running() const { return running_ && !forked(); }
+  int64_t current_step() const { return step_; }
+  ProfilerAction current_action() const { return action_; }
+
+  ProfilerStats Stats() const {
+    ProfilerStats stats;
+    stats.cycles_completed = cycles_completed_;
+    stats.cycles_discarded = cycles_discarded_;
+    stats.export_errors = export_errors_;
+    stats.last_export_error = last_export_error_;
+    if (collector_) {
+      stats.cycles_completed += collector_->cycles_completed();
+      stats.cycles_discarded += collector_->cycles_discarded();
+    }
+    if (exporter_) {
+      stats.export_errors += exporter_->errors();
+      if (!exporter_->last_error().ok()) stats.last_export_error = exporter_->last_error();
+    }
+    stats.dropped_events = dropped_events_.load(std::memory_order_relaxed);
+    return stats;
+  }
+
+ private:
+  bool forked() const {
+    return running_ && g_fork_generation.load(std::memory_order_relaxed) != fork_generation_;
+  }
+
+  ProfilerAction ActionFor(int64_t step) const {
+    return options_.schedule ? ScheduleAction(*options_.schedule, step) : ProfilerAction::kRecord;
+  }
+
+  // Runs on the export thread for each finished cycle.
+  absl::Status ExportCycle(const Trace& trace) {
+    const TraceMetadata& metadata = trace.metadata();
+    dropped_events_.fetch_add(metadata.dropped_events, std::memory_order_relaxed);
+    if (metadata.overhead.over_budget) {
+      std::string hottest;
+      for (const std::string& scope : metadata.overhead.top_scopes) {
+        absl::StrAppend(&hottest, hottest.empty() ? "" : ", ", scope);
+      }
+      std::fprintf(stderr,
+                   "scopetrace: cycle %lld overhead %.2f%% is over the %.2f%% budget; most "
+                   "events from: %s\n",
+                   static_cast<long long>(metadata.cycle), metadata.overhead.percent,
+                   metadata.overhead.budget_percent, hottest.c_str());
+    }
+    if (options_.on_trace_ready) {
+      options_.on_trace_ready(trace);
+      return absl::OkStatus();
+    }
+    absl::Status first_error;
+    for (Format format : {Format::kChromeJson, Format::kPerfetto, Format::kPerfettoZstd}) {
+      if (!HasFormat(options_.formats, format)) continue;
+      const std::string path =
+          absl::StrCat(options_.output_dir, "/", metadata.worker, ".", metadata.pid, ".cycle",
+                       metadata.cycle, std::string(FormatExtension(format)));
+      absl::Status status = trace.Write(path, format);
+      if (!status.ok() && first_error.ok()) first_error = status;
+    }
+    return first_error;
+  }
+
+  ProfilerOptions options_;
+  std::vector<DeviceSource*> device_sources_;
+  internal::SessionInfo session_;
+  internal::TickClock clock_;
+  std::unique_ptr<internal::DeviceHooksOwner> devices_;
+  std::unique_ptr<internal::Exporter> exporter_;
+  std::unique_ptr<internal::Collector> collector_;
+  bool running_ = false;
+  uint64_t fork_generation_ = 0;
+  int64_t step_ = 0;
+  ProfilerAction action_ = ProfilerAction::kNone;
+  int64_t cycles_completed_ = 0;
+  int64_t cycles_discarded_ = 0;
+  int64_t export_errors_ = 0;
+  absl::Status last_export_error_;
+  std::atomic<uint64_t> dropped_events_{0};
+};
+
+Profiler::Profiler(ProfilerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Profiler::~Profiler() = default;
+void Profiler::add_device(DeviceSource& device) { impl_->AddDevice(device); }
+absl::Status Profiler::start() { return impl_->Start(); }
+void Profiler::step() { impl_->Step(); }
+void Profiler::stop() { impl_->Stop(); }
+bool Profiler::running() const { return impl_->running(); }
+int64_t Profiler::current_step() const { return impl_->current_step(); }
+ProfilerAction Profiler::current_action() const { return impl_->current_action(); }
+ProfilerStats Profiler::stats() const { return impl_->Stats(); }
+
+}  // namespace scopetrace

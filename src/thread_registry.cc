@@ -1,0 +1,121 @@
+#include "src/thread_registry.h"
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <new>
+
+#include "scopetrace/instrument.h"
+
+namespace scopetrace {
+
+namespace internal {
+
+std::atomic<uint32_t> g_capture_enabled{0};
+std::atomic<uint32_t> g_record_args{1};
+thread_local ThreadRing* t_ring = nullptr;
+
+namespace {
+
+thread_local bool t_exited = false;
+thread_local int64_t t_tid = 0;
+
+// Destroyed at thread exit: hands the ring over to the collector.
+struct ThreadExitHook {
+  ThreadState* state = nullptr;
+  ~ThreadExitHook() {
+    t_exited = true;
+    t_ring = nullptr;
+    if (state != nullptr) state->exited.store(true, std::memory_order_release);
+  }
+};
+
+thread_local ThreadExitHook t_exit_hook;
+
+}  // namespace
+
+int64_t CurrentTid() {
+  if (t_tid == 0) t_tid = static_cast<int64_t>(syscall(SYS_gettid));
+  return t_tid;
+}
+
+ThreadState::ThreadState(int64_t tid, uint64_t capacity)
+    // Not value-initialized: a large ring costs no resident memory until it is written.
+    : tid(tid), storage(new Record[capacity]), ring(storage.get(), capacity) {}
+
+ThreadRegistry& ThreadRegistry::Get() {
+  static ThreadRegistry* registry = new ThreadRegistry();  // never destroyed: threads may
+  return *registry;                                        // outlive static destruction
+}
+
+ThreadState* ThreadRegistry::Register(int64_t tid) {
+  const size_t bytes = buffer_bytes_.load(std::memory_order_relaxed);
+  const uint64_t capacity = std::bit_ceil(std::max<uint64_t>(64, bytes / sizeof(Record)));
+  auto state = std::make_unique<ThreadState>(tid, capacity);
+  ThreadState* raw = state.get();
+  absl::MutexLock lock(&mu_);
+  state->serial = next_serial_++;
+  threads_.push_back(std::move(state));
+  return raw;
+}
+
+void ThreadRegistry::SetThreadName(int64_t tid, std::string_view name) {
+  absl::MutexLock lock(&mu_);
+  names_[tid] = std::string(name);
+}
+
+std::string ThreadRegistry::ThreadName(int64_t tid) const {
+  absl::MutexLock lock(&mu_);
+  auto it = names_.find(tid);
+  return it == names_.end() ? std::string() : it->second;
+}
+
+void ThreadRegistry::Snapshot(std::vector<ThreadState*>& out) const {
+  out.clear();
+  absl::MutexLock lock(&mu_);
+  for (const auto& state : threads_) out.push_back(state.get());
+}
+
+void ThreadRegistry::Reap(ThreadState* state) {
+  absl::MutexLock lock(&mu_);
+  // A thread id may be reused by a later thread, which then names itself again.
+  names_.erase(state->tid);
+  auto it = std::find_if(threads_.begin(), threads_.end(),
+                         [state](const auto& owned) { return owned.get() == state; });
+  if (it != threads_.end()) threads_.erase(it);
+}
+
+size_t ThreadRegistry::size() const {
+  absl::MutexLock lock(&mu_);
+  return threads_.size();
+}
+
+void ThreadRegistry::ResetAfterFork() {
+  // The child has one thread; the mutex may have been held by another, so it is rebuilt
+  // rather than locked. The old states leak deliberately: freeing memory another thread
+  // was using at fork time is not safe to reason about.
+  new (&mu_) absl::Mutex();
+  for (auto& state : threads_) state.release();
+  threads_.clear();
+  names_.clear();
+  t_ring = nullptr;
+  t_tid = 0;
+}
+
+ThreadRing* RegisterCurrentThread() {
+  if (t_exited) return nullptr;  // events from thread-exit destructors are not captured
+  ThreadState* state = ThreadRegistry::Get().Register(CurrentTid());
+  t_exit_hook.state = state;
+  t_ring = &state->ring;
+  return t_ring;
+}
+
+}  // namespace internal
+
+void set_thread_name(std::string_view name) {
+  internal::ThreadRegistry::Get().SetThreadName(internal::CurrentTid(), name);
+}
+
+}  // namespace scopetrace
