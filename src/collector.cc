@@ -38,10 +38,12 @@ void Collector::Start() {
   thread_ = std::thread([this] { Run(); });
 }
 
-void Collector::Post(const Boundary& boundary) {
+uint64_t Collector::PostBoundary(Boundary boundary) {
   absl::MutexLock lock(&mu_);
+  boundary.ticks = Ticks();
   posted_.push_back(boundary);
   wake_ = true;
+  return boundary.ticks;
 }
 
 void Collector::Join() {
@@ -67,6 +69,7 @@ void Collector::Run() {
       mu_.AwaitWithTimeout(absl::Condition(&wake_), interval);
       boundaries.swap(posted_);
       wake_ = false;
+      safe_ticks_ = Ticks();
     }
     clock_.Sample();
     for (const Boundary& boundary : boundaries) ApplyBoundary(boundary);

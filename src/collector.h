@@ -3,9 +3,11 @@
 // (events of warmup and wait steps are dropped here, so they never reach a trace), and
 // hands each finished cycle to `on_cycle` (the exporter's queue).
 //
-// The profiler tells it where steps begin and end through `Post(Boundary)`. Because a
-// boundary is posted a moment after its timestamp is read, an event later than the newest
-// known boundary stays pending until the next boundary says which step it fell into.
+// The profiler tells it where steps begin and end through `PostBoundary`, which reads the
+// boundary's timestamp under the collector's lock. The collector, when it takes the posted
+// boundaries, reads a "safe" timestamp under the same lock: every boundary earlier than it
+// has been posted, so any event that began before it can be assigned at once. Only events
+// that began during a drain wait (pending) for the next round.
 
 #ifndef SCOPETRACE_SRC_COLLECTOR_H_
 #define SCOPETRACE_SRC_COLLECTOR_H_
@@ -50,7 +52,9 @@ class Collector {
   ~Collector();
 
   void Start();
-  void Post(const Boundary& boundary);
+  // Stamps `boundary` with the current ticks (under the lock) and queues it; returns the
+  // stamp. Callers change the capture state after this returns.
+  uint64_t PostBoundary(Boundary boundary);
   // Waits until the stop boundary has been processed and every cycle handed over.
   void Join();
 
@@ -93,6 +97,7 @@ class Collector {
 
   // Collector-thread state.
   bool stopped_ = false;
+  uint64_t safe_ticks_ = 0;
   std::vector<Interval> intervals_;
   std::map<int64_t, OpenCycle> cycles_;
   int64_t next_cycle_ = 0;

@@ -57,17 +57,25 @@ std::vector<Arg> CycleBuilder::ConvertArgs(HostEvent& event) {
 }
 
 void CycleBuilder::AddHostEvent(HostEvent& event, int64_t begin_ns, int64_t end_ns) {
-  const SiteIds& ids = IdsFor(event.site);
+  if (event.site != cached_site_) {
+    cached_ids_ = &IdsFor(event.site);
+    cached_site_ = event.site;
+  }
+  const SiteIds& ids = *cached_ids_;
+  if (event.tid != cached_tid_) {
+    cached_track_ = ThreadTrack(event.tid);
+    cached_counts_ = &counts_[event.tid];
+    cached_tid_ = event.tid;
+  }
   const StringId name = event.site->name != nullptr ? ids.name : trace_->intern(event.dynamic_name);
-  ThreadCounts& counts = counts_[event.tid];
-  ++events_by_name_[name];
+  ThreadCounts& counts = *cached_counts_;
   switch (event.kind) {
     case HostEvent::Kind::kSlice: {
       const bool payload =
           event.site->name == nullptr || !event.args.empty() || event.correlation_id != 0;
       ++(payload ? counts.payload_scopes : counts.scopes);
       Slice& slice = trace_->mutable_slices().emplace_back();
-      slice.track = ThreadTrack(event.tid);
+      slice.track = cached_track_;
       slice.name = name;
       slice.category = ids.category;
       slice.start_ns = begin_ns;
@@ -83,7 +91,7 @@ void CycleBuilder::AddHostEvent(HostEvent& event, int64_t begin_ns, int64_t end_
     case HostEvent::Kind::kInstant: {
       ++counts.instants;
       Instant& instant = trace_->mutable_instants().emplace_back();
-      instant.track = ThreadTrack(event.tid);
+      instant.track = cached_track_;
       instant.name = name;
       instant.category = ids.category;
       instant.ts_ns = begin_ns;
@@ -136,8 +144,11 @@ void CycleBuilder::FillOverhead(TraceMetadata& metadata, int64_t wall_ns) const 
   report.percent = 100.0 * report.total_ns / wall;
   report.over_budget = report.percent > report.budget_percent;
   if (report.over_budget) {
+    absl::flat_hash_map<StringId, uint64_t> events_by_name;
+    for (const Slice& slice : trace_->slices()) ++events_by_name[slice.name];
+    for (const Instant& instant : trace_->instants()) ++events_by_name[instant.name];
     std::vector<std::pair<uint64_t, StringId>> hottest;
-    for (const auto& [name, count] : events_by_name_) hottest.emplace_back(count, name);
+    for (const auto& [name, count] : events_by_name) hottest.emplace_back(count, name);
     std::sort(hottest.rbegin(), hottest.rend());
     for (size_t i = 0; i < hottest.size() && i < 5; ++i) {
       report.top_scopes.push_back(absl::StrCat(std::string(trace_->str(hottest[i].second)), " (",
@@ -170,7 +181,7 @@ std::unique_ptr<Trace> CycleBuilder::Finish(int64_t end_ns) {
   std::sort(metadata.dropped.begin(), metadata.dropped.end(),
             [](const ThreadDrops& a, const ThreadDrops& b) { return a.tid < b.tid; });
   FillOverhead(metadata, end_ns - start_ns_);
-  trace_->SortEvents();
+  // Sorting is left to the export thread: the collector must keep draining.
   return std::move(trace_);
 }
 

@@ -47,7 +47,7 @@ class CycleBuilder {
   int64_t start_ns() const { return start_ns_; }
   Trace& trace() { return *trace_; }
 
-  // Fills the metadata (steps, drops, overhead), sorts the events and hands the Trace over.
+  // Fills the metadata (steps, drops, overhead) and hands the Trace over, unsorted.
   std::unique_ptr<Trace> Finish(int64_t end_ns);
 
  private:
@@ -76,9 +76,15 @@ class CycleBuilder {
   absl::flat_hash_map<const Site*, SiteIds> site_ids_;
   absl::flat_hash_map<const char*, StringId> arg_keys_;
   absl::flat_hash_map<int64_t, ThreadCounts> counts_;
-  absl::flat_hash_map<StringId, uint64_t> events_by_name_;
   absl::flat_hash_map<int64_t, uint64_t> drops_;
   absl::flat_hash_set<uint64_t> launched_;
+  // One-entry caches: consecutive events mostly share a thread and a call site. The
+  // pointers stay valid because the maps only grow through the lookups that refresh them.
+  int64_t cached_tid_ = -1;
+  TrackId cached_track_ = 0;
+  ThreadCounts* cached_counts_ = nullptr;
+  const Site* cached_site_ = nullptr;
+  const SiteIds* cached_ids_ = nullptr;
   uint64_t late_host_events_ = 0;
 };
 

@@ -53,6 +53,7 @@ void Exporter::Run() {
       trace = std::move(queue_.front());
       queue_.pop_front();
     }
+    trace->SortEvents();
     absl::Status status;
     try {
       status = export_trace_(*trace);

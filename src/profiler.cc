@@ -151,10 +151,8 @@ class Profiler::Impl {
 
     step_ = 0;
     action_ = ActionFor(0);
-    collector_->Post(internal::Boundary{.ticks = internal::Ticks(),
-                                        .next_step = 0,
-                                        .next_action = action_,
-                                        .tid = internal::CurrentTid()});
+    collector_->PostBoundary(
+        internal::Boundary{.next_step = 0, .next_action = action_, .tid = internal::CurrentTid()});
     running_ = true;
     g_capture_enabled.store(Captures(action_) ? 1 : 0, std::memory_order_relaxed);
     return absl::OkStatus();
@@ -162,15 +160,12 @@ class Profiler::Impl {
 
   void Step() {
     if (!running_ || forked()) return;
-    const uint64_t now = internal::Ticks();
     const int64_t next = step_ + 1;
     const ProfilerAction next_action = ActionFor(next);
     // Posted before capture changes, so every event recorded under the new action is
     // later than the boundary.
-    collector_->Post(internal::Boundary{.ticks = now,
-                                        .next_step = next,
-                                        .next_action = next_action,
-                                        .tid = internal::CurrentTid()});
+    collector_->PostBoundary(internal::Boundary{
+        .next_step = next, .next_action = next_action, .tid = internal::CurrentTid()});
     g_capture_enabled.store(Captures(next_action) ? 1 : 0, std::memory_order_relaxed);
     step_ = next;
     action_ = next_action;
@@ -178,10 +173,8 @@ class Profiler::Impl {
 
   void Stop() {
     if (!running_ || forked()) return;
-    collector_->Post(internal::Boundary{.ticks = internal::Ticks(),
-                                        .next_step = step_,
-                                        .tid = internal::CurrentTid(),
-                                        .stop = true});
+    collector_->PostBoundary(
+        internal::Boundary{.next_step = step_, .tid = internal::CurrentTid(), .stop = true});
     g_capture_enabled.store(0, std::memory_order_relaxed);
     collector_->Join();
     devices_->Stop();

@@ -89,17 +89,34 @@ TrackId Trace::find_or_add_track(TrackKind kind, int64_t pid, int64_t tid, std::
   return add_track(Track{.kind = kind, .pid = pid, .tid = tid, .name = std::string(name)});
 }
 
+namespace {
+
+// Sorts `events` by `key` (a tuple) without moving the events around more than once:
+// large traces (tens of millions of slices) sort 24-byte keys plus an index, then apply
+// the permutation. Already sorted input (the common case for readers) costs one pass.
+template <typename Event, typename KeyFn>
+void SortByKey(std::vector<Event>& events, KeyFn key) {
+  if (std::is_sorted(events.begin(), events.end(),
+                     [&](const Event& a, const Event& b) { return key(a) < key(b); })) {
+    return;
+  }
+  using Key = decltype(key(events[0]));
+  std::vector<std::pair<Key, uint32_t>> order;
+  order.reserve(events.size());
+  for (size_t i = 0; i < events.size(); ++i) order.emplace_back(key(events[i]), i);
+  std::sort(order.begin(), order.end());  // the index breaks ties: stable
+  std::vector<Event> sorted;
+  sorted.reserve(events.size());
+  for (const auto& entry : order) sorted.push_back(std::move(events[entry.second]));
+  events.swap(sorted);
+}
+
+}  // namespace
+
 void Trace::SortEvents() {
-  std::stable_sort(slices_.begin(), slices_.end(), [](const Slice& a, const Slice& b) {
-    return std::tuple(a.track, a.start_ns, -a.dur_ns) < std::tuple(b.track, b.start_ns, -b.dur_ns);
-  });
-  std::stable_sort(instants_.begin(), instants_.end(), [](const Instant& a, const Instant& b) {
-    return std::tuple(a.track, a.ts_ns) < std::tuple(b.track, b.ts_ns);
-  });
-  std::stable_sort(counters_.begin(), counters_.end(),
-                   [](const CounterSample& a, const CounterSample& b) {
-                     return std::tuple(a.track, a.ts_ns) < std::tuple(b.track, b.ts_ns);
-                   });
+  SortByKey(slices_, [](const Slice& s) { return std::tuple(s.track, s.start_ns, -s.dur_ns); });
+  SortByKey(instants_, [](const Instant& i) { return std::pair(i.track, i.ts_ns); });
+  SortByKey(counters_, [](const CounterSample& c) { return std::pair(c.track, c.ts_ns); });
 }
 
 }  // namespace scopetrace
