@@ -39,10 +39,11 @@ void Collector::Start() {
 }
 
 uint64_t Collector::PostBoundary(Boundary boundary) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   boundary.ticks = Ticks();
   posted_.push_back(boundary);
   wake_ = true;
+  wake_cv_.notify_one();
   return boundary.ticks;
 }
 
@@ -51,12 +52,12 @@ void Collector::Join() {
 }
 
 int64_t Collector::cycles_completed() const {
-  absl::MutexLock lock(const_cast<absl::Mutex*>(&mu_));
+  std::lock_guard<std::mutex> lock(mu_);
   return cycles_completed_;
 }
 
 int64_t Collector::cycles_discarded() const {
-  absl::MutexLock lock(const_cast<absl::Mutex*>(&mu_));
+  std::lock_guard<std::mutex> lock(mu_);
   return cycles_discarded_;
 }
 
@@ -65,8 +66,8 @@ void Collector::Run() {
   absl::Duration interval = kBusyInterval;
   for (;;) {
     {
-      absl::MutexLock lock(&mu_);
-      mu_.AwaitWithTimeout(absl::Condition(&wake_), interval);
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_cv_.wait_for(lock, absl::ToChronoNanoseconds(interval), [this] { return wake_; });
       boundaries.swap(posted_);
       wake_ = false;
       safe_ticks_ = Ticks();
@@ -116,8 +117,6 @@ void Collector::Run() {
     FinishReadyCycles(stopped_);
     if (stopped_ && cycles_.empty()) break;
   }
-  absl::MutexLock lock(&mu_);
-  done_ = true;
 }
 
 void Collector::ApplyBoundary(const Boundary& boundary) {
@@ -137,7 +136,7 @@ void Collector::ApplyBoundary(const Boundary& boundary) {
         cycle.end_ns = clock_.ToNs(boundary.ticks);
       }
     } else if (boundary.stop && current.action == ProfilerAction::kWarmup) {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       ++cycles_discarded_;
     }
   }
@@ -211,7 +210,7 @@ void Collector::FinishReadyCycles(bool stopping) {
     cycles_.erase(cycles_.begin());
     if (cycles_.empty()) exited_thread_names_.clear();
     on_cycle_(std::move(trace));
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     ++cycles_completed_;
   }
 }

@@ -12,15 +12,16 @@
 #ifndef SCOPETRACE_SRC_COLLECTOR_H_
 #define SCOPETRACE_SRC_COLLECTOR_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "scopetrace/schedule.h"
 #include "src/clock.h"
 #include "src/cycle_builder.h"
@@ -88,12 +89,14 @@ class Collector {
   DeviceHooks devices_;
   std::function<void(std::unique_ptr<Trace>)> on_cycle_;
 
-  absl::Mutex mu_;
-  std::vector<Boundary> posted_ ABSL_GUARDED_BY(mu_);
-  bool wake_ ABSL_GUARDED_BY(mu_) = false;
-  bool done_ ABSL_GUARDED_BY(mu_) = false;
-  int64_t cycles_completed_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t cycles_discarded_ ABSL_GUARDED_BY(mu_) = 0;
+  // std::mutex rather than absl::Mutex: Debian's prebuilt abseil is not instrumented for
+  // ThreadSanitizer, which then cannot see its locks and reports false races.
+  mutable std::mutex mu_;
+  std::condition_variable wake_cv_;
+  std::vector<Boundary> posted_;  // guarded by mu_
+  bool wake_ = false;             // guarded by mu_
+  int64_t cycles_completed_ = 0;  // guarded by mu_
+  int64_t cycles_discarded_ = 0;  // guarded by mu_
 
   // Collector-thread state.
   bool stopped_ = false;

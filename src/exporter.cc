@@ -17,25 +17,27 @@ void Exporter::Start() {
 }
 
 void Exporter::Enqueue(std::unique_ptr<Trace> trace) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   queue_.push_back(std::move(trace));
+  cv_.notify_one();
 }
 
 void Exporter::Finish() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     finishing_ = true;
+    cv_.notify_one();
   }
   if (thread_.joinable()) thread_.join();
 }
 
 int64_t Exporter::errors() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return errors_;
 }
 
 absl::Status Exporter::last_error() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return last_error_;
 }
 
@@ -43,12 +45,8 @@ void Exporter::Run() {
   for (;;) {
     std::unique_ptr<Trace> trace;
     {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](Exporter* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-            return !self->queue_.empty() || self->finishing_;
-          },
-          this));
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return !queue_.empty() || finishing_; });
       if (queue_.empty()) return;  // finishing and nothing left
       trace = std::move(queue_.front());
       queue_.pop_front();
@@ -66,7 +64,7 @@ void Exporter::Run() {
       std::fprintf(stderr, "scopetrace: cycle %lld not exported: %s\n",
                    static_cast<long long>(trace->metadata().cycle),
                    std::string(status.message()).c_str());
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       ++errors_;
       last_error_ = status;
     }

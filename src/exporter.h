@@ -6,13 +6,14 @@
 #ifndef SCOPETRACE_SRC_EXPORTER_H_
 #define SCOPETRACE_SRC_EXPORTER_H_
 
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "scopetrace/trace.h"
 
 namespace scopetrace::internal {
@@ -36,11 +37,13 @@ class Exporter {
   void Run();
 
   std::function<absl::Status(const Trace&)> export_trace_;
-  mutable absl::Mutex mu_;
-  std::deque<std::unique_ptr<Trace>> queue_ ABSL_GUARDED_BY(mu_);
-  bool finishing_ ABSL_GUARDED_BY(mu_) = false;
-  int64_t errors_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Status last_error_ ABSL_GUARDED_BY(mu_);
+  // std::mutex: visible to ThreadSanitizer (Debian's abseil is not instrumented).
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<Trace>> queue_;  // guarded by mu_
+  bool finishing_ = false;                    // guarded by mu_
+  int64_t errors_ = 0;                        // guarded by mu_
+  absl::Status last_error_;                   // guarded by mu_
   std::thread thread_;
 };
 

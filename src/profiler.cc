@@ -46,6 +46,9 @@ void InstallForkHandlerOnce() {
 }
 
 bool Captures(ProfilerAction action) { return action != ProfilerAction::kNone; }
+bool Recorded(ProfilerAction action) {
+  return action == ProfilerAction::kRecord || action == ProfilerAction::kRecordAndSave;
+}
 
 std::string HostName() {
   char name[256] = {};
@@ -151,6 +154,7 @@ class Profiler::Impl {
 
     step_ = 0;
     action_ = ActionFor(0);
+    if (Recorded(action_)) devices_->BeginCycle();
     collector_->PostBoundary(
         internal::Boundary{.next_step = 0, .next_action = action_, .tid = internal::CurrentTid()});
     running_ = true;
@@ -162,6 +166,12 @@ class Profiler::Impl {
     if (!running_ || forked()) return;
     const int64_t next = step_ + 1;
     const ProfilerAction next_action = ActionFor(next);
+    // The device hub keeps records only while a recorded cycle may claim them; it hears
+    // of a new cycle before any of its launches can happen.
+    if (Recorded(next_action) &&
+        (action_ == ProfilerAction::kRecordAndSave || !Recorded(action_))) {
+      devices_->BeginCycle();
+    }
     // Posted before capture changes, so every event recorded under the new action is
     // later than the boundary.
     collector_->PostBoundary(internal::Boundary{

@@ -55,31 +55,31 @@ ThreadState* ThreadRegistry::Register(int64_t tid) {
   const uint64_t capacity = std::bit_ceil(std::max<uint64_t>(64, bytes / sizeof(Record)));
   auto state = std::make_unique<ThreadState>(tid, capacity);
   ThreadState* raw = state.get();
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   state->serial = next_serial_++;
   threads_.push_back(std::move(state));
   return raw;
 }
 
 void ThreadRegistry::SetThreadName(int64_t tid, std::string_view name) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   names_[tid] = std::string(name);
 }
 
 std::string ThreadRegistry::ThreadName(int64_t tid) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = names_.find(tid);
   return it == names_.end() ? std::string() : it->second;
 }
 
 void ThreadRegistry::Snapshot(std::vector<ThreadState*>& out) const {
   out.clear();
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (const auto& state : threads_) out.push_back(state.get());
 }
 
 void ThreadRegistry::Reap(ThreadState* state) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   // A thread id may be reused by a later thread, which then names itself again.
   names_.erase(state->tid);
   auto it = std::find_if(threads_.begin(), threads_.end(),
@@ -88,7 +88,7 @@ void ThreadRegistry::Reap(ThreadState* state) {
 }
 
 size_t ThreadRegistry::size() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return threads_.size();
 }
 
@@ -96,7 +96,7 @@ void ThreadRegistry::ResetAfterFork() {
   // The child has one thread; the mutex may have been held by another, so it is rebuilt
   // rather than locked. The old states leak deliberately: freeing memory another thread
   // was using at fork time is not safe to reason about.
-  new (&mu_) absl::Mutex();
+  new (&mu_) std::mutex();
   for (auto& state : threads_) state.release();
   threads_.clear();
   names_.clear();

@@ -9,11 +9,11 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "scopetrace/internal/ring.h"
 
 namespace scopetrace::internal {
@@ -52,10 +52,11 @@ class ThreadRegistry {
 
  private:
   ThreadRegistry() = default;
-  mutable absl::Mutex mu_;
-  std::vector<std::unique_ptr<ThreadState>> threads_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<int64_t, std::string> names_ ABSL_GUARDED_BY(mu_);
-  uint64_t next_serial_ ABSL_GUARDED_BY(mu_) = 0;
+  // std::mutex: visible to ThreadSanitizer (Debian's abseil is not instrumented).
+  mutable std::mutex mu_;
+  std::vector<std::unique_ptr<ThreadState>> threads_;  // guarded by mu_
+  absl::flat_hash_map<int64_t, std::string> names_;    // guarded by mu_
+  uint64_t next_serial_ = 0;                           // guarded by mu_
   std::atomic<size_t> buffer_bytes_{4096 * 1024};
 };
 
