@@ -12,7 +12,8 @@
 
 namespace scopetrace {
 
-absl::StatusOr<Format> FormatFromPath(std::string_view path) {
+absl::StatusOr<Format> FormatFromPath(std::string_view path_view) {
+  const absl::string_view path(path_view.data(), path_view.size());
   if (absl::EndsWith(path, ".json")) return Format::kChromeJson;
   if (absl::EndsWith(path, ".pftrace")) return Format::kPerfetto;
   if (absl::EndsWith(path, ".zst")) return Format::kPerfettoZstd;

@@ -1,5 +1,7 @@
 #include "src/clock.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
@@ -55,30 +57,52 @@ TickClock::Pair TickClock::ReadPair() {
 }
 
 void TickClock::Start() {
+  pairs_.clear();
   if (!g_ticks_from_tsc) {
     ns_per_tick_ = 1.0;
     return;
   }
-  first_ = Pair{g_load_time_pair.ticks, g_load_time_pair.ns};
-  // Two milliseconds of baseline give a rate good to ~50 ppm; later samples refine it.
-  while (static_cast<int64_t>(MonotonicNs()) - first_.ns < 2'000'000) {
+  Append(Pair{g_load_time_pair.ticks, g_load_time_pair.ns});
+  // Two milliseconds of baseline give a rate good to ~50 ppm for extrapolation; the
+  // interpolated conversion does not depend on it.
+  while (static_cast<int64_t>(MonotonicNs()) - pairs_.front().ns < 2'000'000) {
   }
   Sample();
 }
 
 void TickClock::Sample() {
   if (!g_ticks_from_tsc) return;
-  anchor_ = ReadPair();
-  if (anchor_.ticks > first_.ticks) {
-    ns_per_tick_ = static_cast<double>(anchor_.ns - first_.ns) /
-                   static_cast<double>(anchor_.ticks - first_.ticks);
+  Append(ReadPair());
+}
+
+void TickClock::Append(const Pair& pair) {
+  // Strictly increasing in both coordinates, so interpolation is monotonic.
+  if (!pairs_.empty() && (pair.ticks <= pairs_.back().ticks || pair.ns <= pairs_.back().ns)) {
+    return;
+  }
+  pairs_.push_back(pair);
+  if (pairs_.size() > kMaxPairs) pairs_.pop_front();
+  if (pairs_.size() >= 2) {
+    ns_per_tick_ = static_cast<double>(pairs_.back().ns - pairs_.front().ns) /
+                   static_cast<double>(pairs_.back().ticks - pairs_.front().ticks);
   }
 }
 
 int64_t TickClock::ToNs(uint64_t ticks) const {
-  if (!g_ticks_from_tsc) return static_cast<int64_t>(ticks);
-  const double delta = static_cast<double>(static_cast<int64_t>(ticks - anchor_.ticks));
-  return anchor_.ns + static_cast<int64_t>(delta * ns_per_tick_);
+  if (!g_ticks_from_tsc || pairs_.empty()) return static_cast<int64_t>(ticks);
+  auto extrapolate = [&](const Pair& from) {
+    const double delta = static_cast<double>(static_cast<int64_t>(ticks - from.ticks));
+    return from.ns + static_cast<int64_t>(std::llround(delta * ns_per_tick_));
+  };
+  if (ticks <= pairs_.front().ticks) return extrapolate(pairs_.front());
+  if (ticks >= pairs_.back().ticks) return extrapolate(pairs_.back());
+  auto upper = std::upper_bound(pairs_.begin(), pairs_.end(), ticks,
+                                [](uint64_t t, const Pair& p) { return t < p.ticks; });
+  const Pair& hi = *upper;
+  const Pair& lo = *(upper - 1);
+  const double fraction =
+      static_cast<double>(ticks - lo.ticks) / static_cast<double>(hi.ticks - lo.ticks);
+  return lo.ns + static_cast<int64_t>(std::llround(fraction * static_cast<double>(hi.ns - lo.ns)));
 }
 
 }  // namespace scopetrace::internal

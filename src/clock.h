@@ -1,10 +1,13 @@
 // Internal: turns the hot path's raw tick values (`internal::Ticks()`: the invariant TSC,
 // or CLOCK_MONOTONIC ns where there is none) into CLOCK_MONOTONIC nanoseconds.
 //
-// The TSC rate is fitted from (tsc, monotonic) pairs: the slope comes from the first pair
-// of the session and the latest one (a long baseline, so its error shrinks as the session
-// runs), and conversion is anchored at the latest pair, so an event drained a few
-// milliseconds after it happened carries only a few nanoseconds of rate error.
+// The collector takes a (tsc, monotonic) pair at every drain; a tick value is converted by
+// linear interpolation between the two pairs around it. The conversion is therefore a
+// pure function of the ticks once those pairs exist: an event converted in one drain and
+// its parent converted in the next can never disagree, and a value converted twice gives
+// the same nanoseconds. Its error is that of one pair (a few tens of ns), whatever the
+// TSC's true rate. Outside the pairs (before the first, after the newest) the rate of the
+// longest baseline extrapolates.
 //
 // Thread safety: Sample() and ToNs() are called by the collector thread only; Start() by
 // Profiler::start() before the collector runs.
@@ -12,16 +15,19 @@
 #ifndef SCOPETRACE_SRC_CLOCK_H_
 #define SCOPETRACE_SRC_CLOCK_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <deque>
 
 namespace scopetrace::internal {
 
 class TickClock {
  public:
-  // Takes the first pair and waits until the rate can be estimated (at most ~2 ms after
+  // Takes the first pairs and waits until the rate can be estimated (at most ~2 ms after
   // the process loaded the library).
   void Start();
-  // Takes a fresh pair (cheap: three clock reads) and refits.
+  // Takes a fresh pair (a few clock reads). Every tick value read before this call can
+  // then be converted by interpolation.
   void Sample();
   int64_t ToNs(uint64_t ticks) const;
   double ns_per_tick() const { return ns_per_tick_; }
@@ -33,9 +39,11 @@ class TickClock {
     int64_t ns = 0;
   };
   static Pair ReadPair();
+  void Append(const Pair& pair);
 
-  Pair first_;
-  Pair anchor_;
+  // Bounded: ~4 minutes of pairs at the fastest drain cadence; older values extrapolate.
+  static constexpr size_t kMaxPairs = size_t{1} << 18;
+  std::deque<Pair> pairs_;
   double ns_per_tick_ = 1.0;
 };
 

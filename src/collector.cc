@@ -72,6 +72,7 @@ void Collector::Run() {
       wake_ = false;
       safe_ticks_ = Ticks();
     }
+    // After safe_ticks_: every event classified in this round lies before this pair.
     clock_.Sample();
     for (const Boundary& boundary : boundaries) ApplyBoundary(boundary);
     boundaries.clear();

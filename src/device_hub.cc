@@ -277,10 +277,17 @@ void DeviceHub::CollectCycle(const absl::flat_hash_set<uint64_t>& launched, int6
   watermark_ = std::max(watermark_, max_id);
   if (cycles_collected_ < cycles_begun_.load(std::memory_order_relaxed)) ++cycles_collected_;
   const bool idle = cycles_begun_.load(std::memory_order_relaxed) > 0 && !CycleOpen();
-  absl::erase_if(pending_, [&](const auto& entry) { return idle || entry.first <= watermark_; });
-  arrival_.clear();
-  for (const auto& entry : pending_) arrival_.push_back(entry.first);
-  std::sort(arrival_.begin(), arrival_.end());
+  if (idle) {
+    pending_.clear();
+    arrival_.clear();
+  } else {
+    // Ids arrive (nearly) in increasing order, so settled ones sit at the front: the cost
+    // is what is dropped, not what is kept, even when the collector runs cycles behind.
+    while (!arrival_.empty() && arrival_.front() <= watermark_) {
+      pending_.erase(arrival_.front());
+      arrival_.pop_front();
+    }
+  }
   for (auto& device : devices_) {
     std::erase_if(device->unconverted, [this](uint64_t id) { return !pending_.contains(id); });
     // Keep the last sample up to the window's end: the next cycle's baseline.

@@ -154,7 +154,9 @@ class DeviceHub {
   std::vector<std::unique_ptr<Device>> devices_;
   bool started_ = false;
   absl::flat_hash_map<uint64_t, Pending> pending_;
-  std::deque<uint64_t> arrival_;  // pending ids in arrival order, for eviction
+  // Pending ids in arrival (≈ id) order, for eviction and settling; may hold ids already
+  // claimed, skipped when reached.
+  std::deque<uint64_t> arrival_;
   absl::flat_hash_set<uint64_t> missing_;
   std::deque<uint64_t> missing_order_;
   uint64_t watermark_ = 0;  // highest correlation id of a collected cycle

@@ -22,6 +22,7 @@
 #include "scopetrace/instrument.h"
 #include "scopetrace/profiler.h"
 #include "scopetrace/schedule.h"
+#include "scopetrace/sim/device.h"
 #include "scopetrace/trace.h"
 
 #endif  // SCOPETRACE_SCOPETRACE_H_

@@ -12,10 +12,10 @@
 #include <thread>
 #include <utility>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "scopetrace/instrument.h"
 #include "src/sim/clock_model.h"
+#include "src/sim/device_state.h"
 #include "src/sim/host_slice.h"
 #include "src/sim/timeline.h"
 
@@ -79,10 +79,10 @@ int64_t CopyNs(const DeviceOptions& options, uint64_t bytes, double bytes_per_s)
 }
 
 // Kernels carry their launch name; other operations are named like a driver names them.
-std::string OpName(const internal::TimedOp& op, const internal::Timeline& timeline) {
+std::string OpName(const internal::TimedOp& op) {
   switch (op.kind) {
     case DeviceOpKind::kKernel:
-      return timeline.name(op.name_id);
+      return op.name != nullptr ? *op.name : std::string();
     case DeviceOpKind::kMemcpyH2D:
       return "Memcpy HtoD";
     case DeviceOpKind::kMemcpyD2H:
@@ -98,35 +98,6 @@ std::string OpName(const internal::TimedOp& op, const internal::Timeline& timeli
 }
 
 }  // namespace
-
-struct Device::State {
-  explicit State(const DeviceOptions& options)
-      : clock(options.tick_rate_hz, options.clock_offset_ns, options.drift_ppm),
-        timeline({.streams = std::max(options.streams, 1),
-                  .batch_records = std::max<size_t>(options.activity_batch_records, 1),
-                  .flush_interval_ns = options.activity_flush_interval.count(),
-                  .max_released = options.max_buffered_records}),
-        virtual_now(MonotonicNs()) {}
-
-  const internal::ClockModel clock;
-  // std::mutex rather than absl::Mutex: ThreadSanitizer sees through pthread mutexes
-  // even when abseil is a prebuilt, uninstrumented library.
-  mutable std::mutex mu;
-  std::condition_variable driver_cv;
-  internal::Timeline timeline;
-  bool started = false;
-  bool recording = false;
-  bool stopping = false;
-  int64_t planned_wake = internal::Timeline::kNever;
-  std::thread driver;
-  std::vector<MemorySample> memory_samples;
-  absl::flat_hash_map<uint64_t, uint64_t> allocations;
-  uint64_t next_address = 0x7f00'0000'0000;
-  int64_t in_use = 0;
-  std::vector<OpTruth> truth;
-  std::atomic<int64_t> virtual_now;
-  std::atomic<uint64_t> clock_reads{0};
-};
 
 // --- Event -------------------------------------------------------------------------------
 
@@ -174,7 +145,7 @@ void Stream::wait_event(const Event& event) {
 // --- Device ------------------------------------------------------------------------------
 
 Device::Device(DeviceOptions options)
-    : options_(std::move(options)), state_(std::make_unique<State>(options_)) {
+    : options_(std::move(options)), state_(std::make_unique<State>(options_, MonotonicNs())) {
   const int count = std::max(options_.streams, 1);
   for (int i = 0; i < count; ++i) streams_.push_back(std::unique_ptr<Stream>(new Stream(this, i)));
 }
@@ -199,7 +170,7 @@ uint64_t Device::Enqueue(int stream, DeviceOpKind kind, std::string_view name, i
   {
     std::lock_guard lock(s.mu);
     internal::TimedOp op{.bytes = bytes, .correlation_id = id, .kind = kind};
-    if (s.recording) op.name_id = s.timeline.InternName(name);
+    if (s.recording) op.name = s.timeline.InternName(name);
     const internal::TimedOp placed = s.timeline.Schedule(
         static_cast<uint32_t>(stream), host_now_ns(), duration_ns, op, s.recording);
     end_ns = placed.end_ns;
@@ -295,48 +266,6 @@ uint64_t Device::dropped_records() const {
   return state_->timeline.dropped();
 }
 
-// --- Memory ------------------------------------------------------------------------------
-
-absl::StatusOr<DeviceMemory> Device::allocate(uint64_t bytes) {
-  State& s = *state_;
-  std::lock_guard lock(s.mu);
-  if (static_cast<int64_t>(bytes) > options_.memory_capacity_bytes - s.in_use) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat(options_.name, ": out of device memory: ", bytes, " bytes requested, ",
-                     s.in_use, " of ", options_.memory_capacity_bytes, " in use"));
-  }
-  const DeviceMemory memory{.address = s.next_address, .bytes = bytes};
-  s.next_address += std::max<uint64_t>((bytes + 255) & ~uint64_t{255}, 256);
-  s.allocations.emplace(memory.address, bytes);
-  s.in_use += static_cast<int64_t>(bytes);
-  if (s.recording && s.memory_samples.size() < options_.max_buffered_records) {
-    s.memory_samples.push_back({s.clock.TicksAt(host_now_ns()), s.in_use});
-  }
-  return memory;
-}
-
-absl::Status Device::free(DeviceMemory memory) {
-  State& s = *state_;
-  std::lock_guard lock(s.mu);
-  auto it = s.allocations.find(memory.address);
-  if (it == s.allocations.end()) {
-    return absl::NotFoundError(absl::StrCat(options_.name, ": free of 0x",
-                                            absl::Hex(memory.address),
-                                            ", which is not a live allocation"));
-  }
-  s.in_use -= static_cast<int64_t>(it->second);
-  s.allocations.erase(it);
-  if (s.recording && s.memory_samples.size() < options_.max_buffered_records) {
-    s.memory_samples.push_back({s.clock.TicksAt(host_now_ns()), s.in_use});
-  }
-  return absl::OkStatus();
-}
-
-int64_t Device::memory_in_use() const {
-  std::lock_guard lock(state_->mu);
-  return state_->in_use;
-}
-
 // --- DeviceSource ------------------------------------------------------------------------
 
 absl::Status Device::start() {
@@ -407,29 +336,25 @@ ClockReading Device::read_clock() {
 
 size_t Device::drain_activity(std::vector<ActivityRecord>& out) {
   State& s = *state_;
-  std::lock_guard lock(s.mu);
-  // In virtual time there is no driver thread: time only passes when someone looks.
-  if (options_.virtual_time) s.timeline.Advance(host_now_ns());
-  const std::vector<internal::TimedOp> ops = s.timeline.TakeReleased();
+  std::vector<internal::TimedOp> ops;
+  {
+    std::lock_guard lock(s.mu);
+    // In virtual time there is no driver thread: time only passes when someone looks.
+    if (options_.virtual_time) s.timeline.Advance(host_now_ns());
+    ops = s.timeline.TakeReleased();
+  }
+  // Outside the lock: building names and ticks must not stall the host's launches.
   out.reserve(out.size() + ops.size());
   for (const internal::TimedOp& op : ops) {
     out.push_back({.stream = op.stream,
                    .kind = op.kind,
-                   .name = OpName(op, s.timeline),
+                   .name = OpName(op),
                    .start_ticks = s.clock.TicksAt(op.start_ns),
                    .end_ticks = s.clock.TicksAt(op.end_ns),
                    .bytes = op.bytes,
                    .correlation_id = op.correlation_id});
   }
   return ops.size();
-}
-
-size_t Device::drain_memory(std::vector<MemorySample>& out) {
-  std::lock_guard lock(state_->mu);
-  const size_t n = state_->memory_samples.size();
-  out.insert(out.end(), state_->memory_samples.begin(), state_->memory_samples.end());
-  state_->memory_samples.clear();
-  return n;
 }
 
 void Device::flush() {

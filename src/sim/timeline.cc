@@ -10,9 +10,7 @@ namespace scopetrace::sim::internal {
 Timeline::Timeline(TimelineOptions options)
     : options_(options),
       stream_end_(static_cast<size_t>(std::max(options.streams, 1)), 0),
-      in_flight_(stream_end_.size()) {
-  names_.emplace_back();  // id 0: no name (copies, memsets, syncs)
-}
+      in_flight_(stream_end_.size()) {}
 
 TimedOp Timeline::Schedule(uint32_t stream, int64_t submit_ns, int64_t duration_ns, TimedOp op,
                            bool record) {
@@ -38,7 +36,8 @@ void Timeline::Advance(int64_t now_ns) {
       }
     }
     const int64_t next_end = next == nullptr ? kNever : next->front().end_ns;
-    if (!open_batch_.empty()) {
+    const size_t open = done_.size() - released_;
+    if (open > 0) {
       const int64_t due = open_batch_first_end_ + options_.flush_interval_ns;
       if (due <= now_ns && due < next_end) {
         Release();
@@ -46,19 +45,19 @@ void Timeline::Advance(int64_t now_ns) {
       }
     }
     if (next_end > now_ns) return;
-    if (open_batch_.empty()) open_batch_first_end_ = next_end;
-    open_batch_.push_back(next->front());
+    if (open == 0) open_batch_first_end_ = next_end;
+    done_.push_back(next->front());
     next->pop_front();
-    if (open_batch_.size() >= options_.batch_records) Release();
+    if (open + 1 >= options_.batch_records) Release();
   }
 }
 
 void Timeline::ReleaseOpenBatch() {
-  if (!open_batch_.empty()) Release();
+  if (done_.size() > released_) Release();
 }
 
 int64_t Timeline::NextRelease() const {
-  if (!open_batch_.empty()) return open_batch_first_end_ + options_.flush_interval_ns;
+  if (done_.size() > released_) return open_batch_first_end_ + options_.flush_interval_ns;
   int64_t first_end = kNever;
   for (const auto& queue : in_flight_) {
     if (!queue.empty()) first_end = std::min(first_end, queue.front().end_ns);
@@ -74,28 +73,37 @@ bool Timeline::has_in_flight() const {
 }
 
 void Timeline::Release() {
-  const size_t room =
-      released_.size() < options_.max_released ? options_.max_released - released_.size() : 0;
-  const size_t kept = std::min(room, open_batch_.size());
-  released_.insert(released_.end(), open_batch_.begin(), open_batch_.begin() + kept);
-  dropped_ += open_batch_.size() - kept;
-  open_batch_.clear();
+  if (done_.size() > options_.max_released) {
+    // Nobody drains: keep the oldest, like a driver that ran out of activity buffers.
+    dropped_ += done_.size() - std::max(options_.max_released, released_);
+    done_.resize(std::max(options_.max_released, released_));
+  }
+  released_ = done_.size();
 }
 
 std::vector<TimedOp> Timeline::TakeReleased() {
   std::vector<TimedOp> out;
-  out.swap(released_);
+  if (released_ == done_.size()) {
+    out.swap(done_);
+  } else {
+    // Keep the open batch (at most batch_records records).
+    std::vector<TimedOp> open(done_.begin() + static_cast<ptrdiff_t>(released_), done_.end());
+    done_.resize(released_);
+    out.swap(done_);
+    done_.swap(open);
+  }
+  released_ = 0;
   return out;
 }
 
-uint32_t Timeline::InternName(std::string_view name) {
-  if (name.empty()) return 0;
-  if (auto it = name_ids_.find(absl::string_view(name.data(), name.size())); it != name_ids_.end())
-    return it->second;
-  const auto id = static_cast<uint32_t>(names_.size());
-  names_.emplace_back(name);
-  name_ids_.emplace(std::string(name), id);
-  return id;
+const std::string* Timeline::InternName(std::string_view name) {
+  if (auto it = names_.find(absl::string_view(name.data(), name.size())); it != names_.end()) {
+    return it->second.get();
+  }
+  auto text = std::make_unique<const std::string>(name);
+  const std::string* stable = text.get();
+  names_.emplace(*stable, std::move(text));
+  return stable;
 }
 
 }  // namespace scopetrace::sim::internal

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <deque>
 #include <limits>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,7 +33,9 @@ struct TimedOp {
   int64_t end_ns = 0;
   uint64_t bytes = 0;
   uint64_t correlation_id = 0;
-  uint32_t name_id = 0;
+  // Interned kernel name (Timeline::InternName), immutable and alive as long as the
+  // Timeline, so records can be turned into ActivityRecords outside the device's lock.
+  const std::string* name = nullptr;
   uint32_t stream = 0;
   DeviceOpKind kind = DeviceOpKind::kKernel;
 };
@@ -72,9 +75,8 @@ class Timeline {
   // Released records lost because nobody took them in time.
   uint64_t dropped() const { return dropped_; }
 
-  // Kernel names are interned so a launch stores 4 bytes, not a string.
-  uint32_t InternName(std::string_view name);
-  const std::string& name(uint32_t id) const { return names_[id]; }
+  // Kernel names are interned so a launch stores a pointer, not a string.
+  const std::string* InternName(std::string_view name);
 
  private:
   void Release();
@@ -82,12 +84,13 @@ class Timeline {
   const TimelineOptions options_;
   std::vector<int64_t> stream_end_;
   std::vector<std::deque<TimedOp>> in_flight_;  // per stream, in end order
-  std::vector<TimedOp> open_batch_;
+  // Ended records in end order: the first `released_` are released, the rest form the
+  // open batch. One vector, so releasing a batch moves an index, not the records.
+  std::vector<TimedOp> done_;
+  size_t released_ = 0;
   int64_t open_batch_first_end_ = 0;
-  std::vector<TimedOp> released_;
   uint64_t dropped_ = 0;
-  std::vector<std::string> names_;
-  absl::flat_hash_map<std::string, uint32_t> name_ids_;
+  absl::flat_hash_map<std::string, std::unique_ptr<const std::string>> names_;
 };
 
 }  // namespace scopetrace::sim::internal

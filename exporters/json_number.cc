@@ -1,0 +1,136 @@
+#include "exporters/json_number.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+
+namespace scopetrace::exporters::json {
+
+bool IsIntegerText(std::string_view text) {
+  size_t i = !text.empty() && text[0] == '-' ? 1 : 0;
+  if (i >= text.size()) return false;
+  for (; i < text.size(); ++i) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(text[i]))) return false;
+  }
+  return true;
+}
+
+bool ParseInt64(std::string_view text, int64_t* out) {
+  return IsIntegerText(text) && absl::SimpleAtoi(absl::string_view(text.data(), text.size()), out);
+}
+
+bool ParseUint64(std::string_view text, uint64_t* out) {
+  return IsIntegerText(text) && text[0] != '-' &&
+         absl::SimpleAtoi(absl::string_view(text.data(), text.size()), out);
+}
+
+bool ParseDouble(std::string_view text, double* out) {
+  if (text == "NaN") {
+    *out = std::numeric_limits<double>::quiet_NaN();
+    return true;
+  }
+  if (text == "Infinity" || text == "-Infinity") {
+    *out = text[0] == '-' ? -std::numeric_limits<double>::infinity()
+                          : std::numeric_limits<double>::infinity();
+    return true;
+  }
+  if (absl::SimpleAtod(absl::string_view(text.data(), text.size()), out)) return true;
+  // SimpleAtod refuses out-of-range magnitudes; JavaScript reads 1e999 as Infinity and the
+  // writer relies on that to carry infinities, so do the same (tiny values become 0).
+  const std::string copy(text);
+  char* end = nullptr;
+  const double value = std::strtod(copy.c_str(), &end);
+  if (end == copy.c_str() || *end != '\0') return false;
+  *out = value;
+  return true;
+}
+
+bool ParseHexUint64(std::string_view text, uint64_t* out) {
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    text.remove_prefix(2);
+  }
+  if (text.empty() || text.size() > 16) return false;
+  uint64_t value = 0;
+  for (char c : text) {
+    int digit;
+    if (c >= '0' && c <= '9') {
+      digit = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      digit = c - 'a' + 10;
+    } else if (c >= 'A' && c <= 'F') {
+      digit = c - 'A' + 10;
+    } else {
+      return false;
+    }
+    value = value << 4 | static_cast<uint64_t>(digit);
+  }
+  *out = value;
+  return true;
+}
+
+bool ParseMicrosAsNs(std::string_view text, int64_t* ns) {
+  size_t i = 0;
+  const bool negative = i < text.size() && text[i] == '-';
+  if (negative) ++i;
+  // The value is `digits` x 10^exponent; leading zeros are dropped as they carry nothing.
+  std::string digits;
+  int64_t exponent = 0;
+  bool any_digit = false;
+  for (; i < text.size() && absl::ascii_isdigit(static_cast<unsigned char>(text[i])); ++i) {
+    any_digit = true;
+    if (!digits.empty() || text[i] != '0') digits.push_back(text[i]);
+  }
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    for (; i < text.size() && absl::ascii_isdigit(static_cast<unsigned char>(text[i])); ++i) {
+      any_digit = true;
+      if (!digits.empty() || text[i] != '0') digits.push_back(text[i]);
+      --exponent;
+    }
+  }
+  if (!any_digit) return false;
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    bool exp_negative = false;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) exp_negative = text[i++] == '-';
+    int64_t e = 0;
+    bool exp_digit = false;
+    for (; i < text.size() && absl::ascii_isdigit(static_cast<unsigned char>(text[i])); ++i) {
+      exp_digit = true;
+      if (e < 100000) e = e * 10 + (text[i] - '0');
+    }
+    if (!exp_digit) return false;
+    exponent += exp_negative ? -e : e;
+  }
+  if (i != text.size()) return false;
+  exponent += 3;  // microseconds to nanoseconds
+  if (digits.empty()) {
+    *ns = 0;
+    return true;
+  }
+  // Integer digits of the nanosecond value and the first digit after them, for rounding.
+  const int64_t int_len = static_cast<int64_t>(digits.size()) + exponent;
+  if (int_len > 19) return false;
+  unsigned __int128 value = 0;
+  for (int64_t k = 0; k < int_len; ++k) {
+    const char d = k < static_cast<int64_t>(digits.size()) ? digits[k] : '0';
+    value = value * 10 + static_cast<unsigned>(d - '0');
+  }
+  const int64_t round_pos = int_len;
+  if (round_pos >= 0 && round_pos < static_cast<int64_t>(digits.size()) &&
+      digits[round_pos] >= '5') {
+    value += 1;
+  }
+  const unsigned __int128 limit =
+      static_cast<unsigned __int128>(std::numeric_limits<int64_t>::max()) + (negative ? 1 : 0);
+  if (value > limit) return false;
+  *ns = negative ? static_cast<int64_t>(0 - static_cast<uint64_t>(value))
+                 : static_cast<int64_t>(value);
+  return true;
+}
+
+}  // namespace scopetrace::exporters::json

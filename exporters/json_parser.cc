@@ -1,0 +1,311 @@
+#include "exporters/json_parser.h"
+
+#include "absl/strings/ascii.h"
+#include "exporters/json_string.h"
+#include "fmt/format.h"
+
+namespace scopetrace::exporters::json {
+namespace {
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+const Value* Value::Find(std::string_view key) const {
+  for (const Member& member : members) {
+    if (member.key == key) return &member.value;
+  }
+  return nullptr;
+}
+
+void AppendValueAsJson(const Value& value, std::string* out) {
+  switch (value.type) {
+    case Type::kNull:
+      out->append("null");
+      break;
+    case Type::kBool:
+      out->append(value.boolean ? "true" : "false");
+      break;
+    case Type::kNumber:
+      out->append(value.text);
+      break;
+    case Type::kString:
+      AppendJsonString(value.text, out);
+      break;
+    case Type::kArray:
+      out->push_back('[');
+      for (size_t i = 0; i < value.items.size(); ++i) {
+        if (i > 0) out->push_back(',');
+        AppendValueAsJson(value.items[i], out);
+      }
+      out->push_back(']');
+      break;
+    case Type::kObject:
+      out->push_back('{');
+      for (size_t i = 0; i < value.members.size(); ++i) {
+        if (i > 0) out->push_back(',');
+        AppendJsonString(value.members[i].key, out);
+        out->push_back(':');
+        AppendValueAsJson(value.members[i].value, out);
+      }
+      out->push_back('}');
+      break;
+  }
+}
+
+void Parser::SkipSpace() {
+  while (pos_ < input_.size()) {
+    const char c = input_[pos_];
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') break;
+    ++pos_;
+  }
+}
+
+char Parser::Peek() {
+  SkipSpace();
+  return pos_ < input_.size() ? input_[pos_] : '\0';
+}
+
+absl::Status Parser::Error(std::string_view what) {
+  error_at_end_ = false;
+  return absl::InvalidArgumentError(fmt::format("{} at byte {}", what, pos_));
+}
+
+absl::Status Parser::EndError() {
+  error_at_end_ = true;
+  return absl::InvalidArgumentError(fmt::format("file ends inside a value at byte {}", pos_));
+}
+
+absl::Status Parser::Expect(char c) {
+  SkipSpace();
+  if (pos_ >= input_.size()) return EndError();
+  if (input_[pos_] != c) return Error(fmt::format("expected '{}'", c));
+  ++pos_;
+  return absl::OkStatus();
+}
+
+absl::Status Parser::ParseValueAt(Value* out, int depth) {
+  if (depth > kMaxDepth) return Error(fmt::format("nesting deeper than {} levels", kMaxDepth));
+  SkipSpace();
+  if (pos_ >= input_.size()) return EndError();
+  out->boolean = false;
+  out->text = {};
+  switch (input_[pos_]) {
+    case '{': {
+      ++pos_;
+      out->type = Type::kObject;
+      out->members.clear();
+      out->items.clear();
+      if (Peek() == '}') {
+        ++pos_;
+        return absl::OkStatus();
+      }
+      while (true) {
+        SkipSpace();
+        if (pos_ >= input_.size()) return EndError();
+        if (input_[pos_] != '"') return Error("expected a quoted object key");
+        Member& member = out->members.emplace_back();
+        if (absl::Status s = ParseString(&member.key); !s.ok()) return s;
+        if (absl::Status s = Expect(':'); !s.ok()) return s;
+        if (absl::Status s = ParseValueAt(&member.value, depth + 1); !s.ok()) return s;
+        const char next = Peek();
+        if (next == '\0' && pos_ >= input_.size()) return EndError();
+        ++pos_;
+        if (next == '}') return absl::OkStatus();
+        if (next != ',') {
+          --pos_;
+          return Error("expected ',' or '}' in an object");
+        }
+      }
+    }
+    case '[': {
+      ++pos_;
+      out->type = Type::kArray;
+      out->items.clear();
+      out->members.clear();
+      if (Peek() == ']') {
+        ++pos_;
+        return absl::OkStatus();
+      }
+      while (true) {
+        if (absl::Status s = ParseValueAt(&out->items.emplace_back(), depth + 1); !s.ok()) {
+          return s;
+        }
+        const char next = Peek();
+        if (next == '\0' && pos_ >= input_.size()) return EndError();
+        ++pos_;
+        if (next == ']') return absl::OkStatus();
+        if (next != ',') {
+          --pos_;
+          return Error("expected ',' or ']' in an array");
+        }
+      }
+    }
+    case '"':
+      out->type = Type::kString;
+      return ParseString(&out->text);
+    case 't':
+      out->type = Type::kBool;
+      out->boolean = true;
+      return ParseLiteral("true");
+    case 'f':
+      out->type = Type::kBool;
+      return ParseLiteral("false");
+    case 'n':
+      out->type = Type::kNull;
+      return ParseLiteral("null");
+    default:
+      return ParseNumber(out);
+  }
+}
+
+absl::Status Parser::ParseLiteral(std::string_view literal) {
+  const std::string_view rest = input_.substr(pos_);
+  if (rest.substr(0, literal.size()) == literal) {
+    pos_ += literal.size();
+    return absl::OkStatus();
+  }
+  if (rest.size() < literal.size() && literal.substr(0, rest.size()) == rest) return EndError();
+  return Error(fmt::format("invalid literal (expected {})", literal));
+}
+
+absl::Status Parser::ParseNumber(Value* out) {
+  out->type = Type::kNumber;
+  const size_t start = pos_;
+  if (input_[pos_] == '-') ++pos_;
+  // Python's json module writes NaN, Infinity and -Infinity: accept them as numbers.
+  if (pos_ < input_.size() && (input_[pos_] == 'N' || input_[pos_] == 'I')) {
+    const std::string_view word = input_[pos_] == 'N' ? "NaN" : "Infinity";
+    if (absl::Status s = ParseLiteral(word); !s.ok()) return s;
+    out->text = input_.substr(start, pos_ - start);
+    return absl::OkStatus();
+  }
+  const size_t int_start = pos_;
+  while (pos_ < input_.size() && IsDigit(input_[pos_])) ++pos_;
+  if (pos_ == int_start) {
+    if (pos_ >= input_.size()) return EndError();
+    return Error("unexpected character (expected a value)");
+  }
+  if (pos_ < input_.size() && input_[pos_] == '.') {
+    ++pos_;
+    const size_t frac_start = pos_;
+    while (pos_ < input_.size() && IsDigit(input_[pos_])) ++pos_;
+    if (pos_ == frac_start) return pos_ >= input_.size() ? EndError() : Error("bad number");
+  }
+  if (pos_ < input_.size() && (input_[pos_] == 'e' || input_[pos_] == 'E')) {
+    ++pos_;
+    if (pos_ < input_.size() && (input_[pos_] == '+' || input_[pos_] == '-')) ++pos_;
+    const size_t exp_start = pos_;
+    while (pos_ < input_.size() && IsDigit(input_[pos_])) ++pos_;
+    if (pos_ == exp_start) return pos_ >= input_.size() ? EndError() : Error("bad number");
+  }
+  out->text = input_.substr(start, pos_ - start);
+  return absl::OkStatus();
+}
+
+absl::Status Parser::ParseString(std::string_view* out) {
+  SkipSpace();
+  if (pos_ >= input_.size()) return EndError();
+  if (input_[pos_] != '"') return Error("expected a string");
+  ++pos_;
+  const size_t start = pos_;
+  while (pos_ < input_.size()) {
+    const auto c = static_cast<unsigned char>(input_[pos_]);
+    if (c == '"') {
+      *out = input_.substr(start, pos_ - start);
+      ++pos_;
+      return absl::OkStatus();
+    }
+    if (c == '\\') return ParseEscapedString(start, out);
+    if (c < 0x20) return Error("control character inside a string");
+    ++pos_;
+  }
+  return EndError();
+}
+
+absl::Status Parser::ParseEscapedString(size_t start, std::string_view* out) {
+  std::string& text = arena_.emplace_back(input_.substr(start, pos_ - start));
+  while (pos_ < input_.size()) {
+    const auto c = static_cast<unsigned char>(input_[pos_]);
+    if (c == '"') {
+      ++pos_;
+      *out = text;
+      return absl::OkStatus();
+    }
+    if (c < 0x20) return Error("control character inside a string");
+    if (c != '\\') {
+      text.push_back(static_cast<char>(c));
+      ++pos_;
+      continue;
+    }
+    if (pos_ + 1 >= input_.size()) return EndError();
+    const char e = input_[pos_ + 1];
+    pos_ += 2;
+    switch (e) {
+      case '"':
+      case '\\':
+      case '/':
+        text.push_back(e);
+        break;
+      case 'b':
+        text.push_back('\b');
+        break;
+      case 'f':
+        text.push_back('\f');
+        break;
+      case 'n':
+        text.push_back('\n');
+        break;
+      case 'r':
+        text.push_back('\r');
+        break;
+      case 't':
+        text.push_back('\t');
+        break;
+      case 'u': {
+        auto read_hex4 = [&](uint32_t* cp) -> absl::Status {
+          if (pos_ + 4 > input_.size()) return EndError();
+          uint32_t v = 0;
+          for (int k = 0; k < 4; ++k) {
+            const int h = HexValue(input_[pos_ + k]);
+            if (h < 0) return Error("bad \\u escape");
+            v = v << 4 | static_cast<uint32_t>(h);
+          }
+          pos_ += 4;
+          *cp = v;
+          return absl::OkStatus();
+        };
+        uint32_t cp = 0;
+        if (absl::Status s = read_hex4(&cp); !s.ok()) return s;
+        // A high surrogate followed by a low one is one code point; a lone one is U+FFFD.
+        if (cp >= 0xD800 && cp <= 0xDBFF && pos_ + 1 < input_.size() && input_[pos_] == '\\' &&
+            input_[pos_ + 1] == 'u') {
+          const size_t saved = pos_;
+          pos_ += 2;
+          uint32_t low = 0;
+          if (absl::Status s = read_hex4(&low); !s.ok()) return s;
+          if (low >= 0xDC00 && low <= 0xDFFF) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+          } else {
+            pos_ = saved;  // not a pair: the second escape is decoded on its own
+          }
+        }
+        AppendUtf8(cp, &text);
+        break;
+      }
+      default:
+        pos_ -= 2;
+        return Error("invalid escape in a string");
+    }
+  }
+  return EndError();
+}
+
+}  // namespace scopetrace::exporters::json

@@ -1,0 +1,116 @@
+// Internal: turns decoded TracePackets into scopetrace's Trace model.
+//
+// `Decode` is called once per packet in file order. It keeps Perfetto's per-sequence
+// state (incremental state validity, interned strings, packet defaults, sequence-scoped
+// clocks) the way trace_processor does (perfetto-format.md A.2, A.6, A.7), so files from
+// other writers (the Perfetto SDK: several sequences, interning, incremental clocks,
+// parent_uuid hierarchies) read too. Events are kept per track uuid; `Finish` maps the
+// uuids to processes and tracks, pairs BEGIN/END into slices and sorts.
+
+#ifndef SCOPETRACE_EXPORTERS_PERFETTO_DECODER_H_
+#define SCOPETRACE_EXPORTERS_PERFETTO_DECODER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "scopetrace/trace.h"
+
+namespace scopetrace::exporters {
+
+class PerfettoDecoder {
+ public:
+  PerfettoDecoder();
+  ~PerfettoDecoder();
+
+  // False if the packet is malformed (its fields do not decode).
+  bool Decode(std::string_view packet);
+
+  // The model of everything decoded so far. Call once.
+  Trace Finish();
+
+  // A scopetrace writer's start marker was seen, and its final metadata packet.
+  bool saw_marker() const { return saw_marker_; }
+  bool saw_metadata() const { return saw_metadata_; }
+
+ private:
+  struct Sequence;
+  struct ClockState;
+
+  struct RawEvent {
+    int64_t ts;
+    uint32_t type;
+    StringId name;
+    StringId category;
+    uint32_t args_begin;
+    uint32_t args_count;
+    uint64_t flow_out;
+    uint64_t flow_in;
+    uint64_t correlation_id;
+    double value;
+  };
+
+  struct TrackDesc {
+    uint64_t uuid = 0;
+    bool described = false;
+    uint64_t parent = 0;
+    std::string name;
+    bool has_process = false;
+    bool has_thread = false;
+    bool is_counter = false;
+    int64_t pid = 0;
+    int64_t tid = 0;
+    std::string process_name;
+    std::string thread_name;
+    // scopetrace's own track identity (TrackDescriptor field 61731), when present.
+    bool has_ext = false;
+    uint32_t ext_kind = 0;
+    int64_t ext_pid = 0;
+    int64_t ext_tid = 0;
+    std::string ext_name;
+    int32_t ext_sort_index = 0;
+    bool ext_is_device = false;
+    std::vector<RawEvent> events;
+  };
+
+  Sequence& GetSequence(uint32_t id);
+  TrackDesc& Track(uint64_t uuid);
+  int64_t ToTraceTime(Sequence& seq, uint32_t clock_id, uint64_t ts);
+  void DecodeDefaults(Sequence& seq, std::string_view bytes);
+  void DecodeInterned(Sequence& seq, std::string_view bytes);
+  void DecodeSnapshot(Sequence& seq, std::string_view bytes);
+  bool DecodeTrackDescriptor(std::string_view bytes);
+  bool DecodeTrackEvent(Sequence& seq, int64_t ts, std::string_view bytes);
+  bool DecodeAnnotation(Sequence& seq, std::string_view bytes, const std::string* prefix, int depth,
+                        RawEvent& event);
+
+  // Finish() helpers (perfetto_model_builder.cc).
+  int64_t AncestorPid(const TrackDesc& desc, bool* is_device) const;
+  void ResolveTracks(std::vector<TrackId>& model_track);
+  void PairEvents(TrackDesc& desc, TrackId track);
+
+  Trace trace_;
+  TraceMetadata file_metadata_;
+  bool saw_marker_ = false;
+  bool saw_metadata_ = false;
+  absl::flat_hash_map<uint32_t, std::unique_ptr<Sequence>> sequences_;
+  uint32_t last_sequence_id_ = UINT32_MAX;
+  Sequence* last_sequence_ = nullptr;
+  absl::flat_hash_map<uint32_t, std::unique_ptr<ClockState>> global_clocks_;
+  uint32_t trace_clock_ = 6;  // BOOTTIME unless a snapshot names a primary clock
+  absl::flat_hash_map<uint64_t, uint32_t> track_index_;
+  std::vector<TrackDesc> tracks_;
+  std::vector<uint32_t> descriptor_order_;  // indices into tracks_, as described
+  uint64_t last_uuid_ = UINT64_MAX;
+  uint32_t last_track_ = 0;
+  std::vector<Arg> args_;
+  StringId correlation_key_;
+  int64_t max_ts_ = INT64_MIN;
+};
+
+}  // namespace scopetrace::exporters
+
+#endif  // SCOPETRACE_EXPORTERS_PERFETTO_DECODER_H_

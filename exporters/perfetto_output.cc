@@ -1,0 +1,97 @@
+#include "exporters/perfetto_output.h"
+
+#include <zstd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace scopetrace::exporters {
+namespace {
+
+ZSTD_CCtx* Ctx(void* p) { return static_cast<ZSTD_CCtx*>(p); }
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PerfettoOutput>> PerfettoOutput::Open(const std::string& path,
+                                                                     bool zstd, int zstd_level) {
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  if (file == nullptr) {
+    return absl::InternalError(
+        absl::StrCat(path, ": cannot open for writing: ", std::strerror(errno)));
+  }
+  void* cctx = nullptr;
+  if (zstd) {
+    ZSTD_CCtx* c = ZSTD_createCCtx();
+    if (c == nullptr) {
+      std::fclose(file);
+      return absl::ResourceExhaustedError(absl::StrCat(path, ": cannot create a zstd context"));
+    }
+    ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, zstd_level);
+    ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);  // lets the reader detect corruption
+    cctx = c;
+  }
+  return std::unique_ptr<PerfettoOutput>(new PerfettoOutput(path, file, cctx));
+}
+
+PerfettoOutput::PerfettoOutput(std::string path, std::FILE* file, void* cctx)
+    : path_(std::move(path)), file_(file), cctx_(cctx) {
+  if (cctx_ != nullptr) out_.resize(ZSTD_CStreamOutSize());
+}
+
+PerfettoOutput::~PerfettoOutput() {
+  if (cctx_ != nullptr) ZSTD_freeCCtx(Ctx(cctx_));
+  if (file_ != nullptr) std::fclose(file_);
+}
+
+absl::Status PerfettoOutput::Error(const char* what) const {
+  return absl::InternalError(absl::StrCat(path_, ": ", what, ": ", std::strerror(errno)));
+}
+
+absl::Status PerfettoOutput::WriteFile(const void* data, size_t n) {
+  if (file_ == nullptr)
+    return absl::FailedPreconditionError(absl::StrCat(path_, ": already closed"));
+  if (n == 0) return absl::OkStatus();
+  errno = 0;
+  if (std::fwrite(data, 1, n, file_) != n) {
+    if (errno == 0) errno = EIO;
+    return Error("write failed");
+  }
+  file_bytes_ += n;
+  return absl::OkStatus();
+}
+
+absl::Status PerfettoOutput::Compress(const uint8_t* data, size_t n, bool end) {
+  ZSTD_inBuffer in{data, n, 0};
+  const ZSTD_EndDirective mode = end ? ZSTD_e_end : ZSTD_e_continue;
+  for (;;) {
+    ZSTD_outBuffer out{out_.data(), out_.size(), 0};
+    const size_t remaining = ZSTD_compressStream2(Ctx(cctx_), &out, &in, mode);
+    if (ZSTD_isError(remaining)) {
+      return absl::InternalError(
+          absl::StrCat(path_, ": zstd compression failed: ", ZSTD_getErrorName(remaining)));
+    }
+    if (absl::Status s = WriteFile(out_.data(), out.pos); !s.ok()) return s;
+    // e_continue is done once the input is consumed; e_end once the frame is flushed.
+    if (end ? remaining == 0 : in.pos == in.size) return absl::OkStatus();
+  }
+}
+
+absl::Status PerfettoOutput::Write(const uint8_t* data, size_t n) {
+  if (cctx_ != nullptr) return Compress(data, n, /*end=*/false);
+  return WriteFile(data, n);
+}
+
+absl::Status PerfettoOutput::Close() {
+  if (file_ == nullptr)
+    return absl::FailedPreconditionError(absl::StrCat(path_, ": already closed"));
+  absl::Status status = cctx_ != nullptr ? Compress(nullptr, 0, /*end=*/true) : absl::OkStatus();
+  errno = 0;
+  if (std::fflush(file_) != 0 && status.ok()) status = Error("flush failed");
+  if (std::fclose(file_) != 0 && status.ok()) status = Error("close failed");
+  file_ = nullptr;
+  return status;
+}
+
+}  // namespace scopetrace::exporters

@@ -1,0 +1,71 @@
+// exporters/perfetto_stream_writer.h
+//
+// An incremental writer of Perfetto TracePacket files (.pftrace, or .pftrace.zst through
+// one zstd stream), for streaming capture: a long active window is encoded chunk by chunk
+// while it is captured, so memory stays bounded by the chunk size.
+//
+// Example:
+//
+//   absl::StatusOr<std::unique_ptr<PerfettoStreamWriter>> writer =
+//       PerfettoStreamWriter::Open(tmp_path, /*zstd=*/true);
+//   if (!writer.ok()) return writer.status();
+//   while (...) {
+//     Trace chunk = ...;                     // processes, tracks, strings and events
+//     if (absl::Status s = (*writer)->Append(chunk); !s.ok()) return s;
+//   }
+//   return (*writer)->Finish(metadata);      // then rename tmp_path into place
+//
+// What the file holds (see ../shared/perfetto-format.md): one packet sequence whose first
+// packet clears the incremental state and sets up a sequence-scoped incremental clock, so
+// event timestamps are small deltas; interned event names, categories and annotation
+// names; a TrackDescriptor per process, thread, device stream and counter the first time
+// one is seen; slices as BEGIN/END pairs, instants, counters, args as debug annotations,
+// correlation ids and flows. Thread safety: none; one thread drives a writer.
+
+#ifndef SCOPETRACE_EXPORTERS_PERFETTO_STREAM_WRITER_H_
+#define SCOPETRACE_EXPORTERS_PERFETTO_STREAM_WRITER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "scopetrace/trace.h"
+
+namespace scopetrace::exporters {
+
+class PerfettoStreamWriter {
+ public:
+  // Writes to `path` directly (the caller handles temporary name + rename).
+  static absl::StatusOr<std::unique_ptr<PerfettoStreamWriter>> Open(const std::string& path,
+                                                                    bool zstd, int zstd_level = 3);
+  ~PerfettoStreamWriter();
+  PerfettoStreamWriter(const PerfettoStreamWriter&) = delete;
+  PerfettoStreamWriter& operator=(const PerfettoStreamWriter&) = delete;
+
+  // Encodes every event now in `chunk`. Its processes, tracks and strings are the chunk's
+  // own: a descriptor is emitted the first time a process (by pid) or track (by kind, pid,
+  // tid, name) is seen, and names are interned across chunks. The caller may then clear
+  // the chunk's event vectors and call Append again with more events. Events are ordered
+  // within a chunk; across chunks they may go back in time (they are then written with
+  // absolute timestamps).
+  absl::Status Append(const Trace& chunk);
+
+  // Writes the metadata and closes the stream (flushes zstd). Errors name the path.
+  absl::Status Finish(const TraceMetadata& metadata);
+
+  // Bytes in the file so far (compressed size with zstd) and events (slices, instants,
+  // counter samples) encoded so far.
+  uint64_t bytes_written() const;
+  uint64_t events_written() const;
+
+ private:
+  class Impl;
+  explicit PerfettoStreamWriter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace scopetrace::exporters
+
+#endif  // SCOPETRACE_EXPORTERS_PERFETTO_STREAM_WRITER_H_

@@ -1,0 +1,233 @@
+// The Perfetto writer: round trips through the reader, protoc's view of the file, and the
+// wire-level rules trace_processor depends on (perfetto-format.md A.1-A.3, Part C).
+
+#include <cstdlib>
+#include <string>
+
+#include "exporters/perfetto_fields.h"
+#include "exporters/perfetto_stream_writer.h"
+#include "exporters/proto_wire.h"
+#include "exporters/trace_io.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "perfetto_test_trace.h"
+#include "proto/perfetto_trace.pb.h"
+
+namespace scopetrace {
+namespace {
+
+using exporters::PerfettoStreamWriter;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using namespace scopetrace::testing;  // NOLINT: test helpers
+namespace pf = exporters::pf;
+namespace wire = exporters::wire;
+
+class PerfettoRoundTrip : public ::testing::TestWithParam<Format> {};
+
+TEST_P(PerfettoRoundTrip, BuilderTraceReadsBackEqual) {
+  const Trace original = MakeSampleTrace();
+  const std::string path =
+      TempPath(GetParam() == Format::kPerfetto ? "rt.pftrace" : "rt.pftrace.zst");
+  ASSERT_TRUE(original.Write(path, GetParam()).ok());
+  absl::StatusOr<Trace> read = ReadTrace(path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(Canonical(*read), Canonical(original));
+  EXPECT_EQ(read->metadata(), original.metadata());
+  EXPECT_FALSE(read->metadata().truncated);
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, PerfettoRoundTrip,
+                         ::testing::Values(Format::kPerfetto, Format::kPerfettoZstd));
+
+TEST(PerfettoWriter, StreamingChunksMatchOneShot) {
+  const Trace whole = MakeSampleTrace();
+  // Split: each chunk has its own string table; the second chunk goes back in time.
+  Trace first, second;
+  for (Trace* chunk : {&first, &second}) {
+    for (const Process& p : whole.processes()) chunk->add_process(p);
+    for (const Track& t : whole.tracks()) chunk->add_track(t);
+  }
+  for (size_t i = 0; i < whole.slices().size(); ++i) {
+    Trace& chunk = i % 2 == 0 ? second : first;
+    Slice s = whole.slices()[i];
+    s.name = chunk.intern(whole.str(s.name));
+    s.category = chunk.intern(whole.str(s.category));
+    for (Arg& a : s.args) a.key = chunk.intern(whole.str(a.key));
+    chunk.mutable_slices().push_back(s);
+  }
+  for (Instant i : whole.instants()) {
+    i.name = first.intern(whole.str(i.name));
+    i.category = first.intern(whole.str(i.category));
+    for (Arg& a : i.args) a.key = first.intern(whole.str(a.key));
+    first.mutable_instants().push_back(i);
+  }
+  for (const CounterSample& c : whole.counters()) second.mutable_counters().push_back(c);
+
+  const std::string path = TempPath("stream.pftrace.zst");
+  auto writer = PerfettoStreamWriter::Open(path, /*zstd=*/true);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  ASSERT_TRUE((*writer)->Append(first).ok());
+  ASSERT_TRUE((*writer)->Append(second).ok());
+  ASSERT_TRUE((*writer)->Finish(whole.metadata()).ok());
+  EXPECT_EQ((*writer)->events_written(), whole.event_count());
+  EXPECT_GT((*writer)->bytes_written(), 0u);
+
+  absl::StatusOr<Trace> read = ReadTrace(path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(Canonical(*read), Canonical(whole));
+  EXPECT_EQ(read->metadata(), whole.metadata());
+}
+
+TEST(PerfettoWriter, ProtocDecodesEveryPacket) {
+  if (std::system("protoc --version > /dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "protoc is not installed";
+  }
+  const std::string path = TempPath("protoc.pftrace");
+  ASSERT_TRUE(MakeSampleTrace().Write(path, Format::kPerfetto).ok());
+  const std::string out = TempPath("protoc.txt");
+  const std::string cmd =
+      "protoc --decode=perfetto.protos.Trace --proto_path=" + std::string(SCOPETRACE_SOURCE_DIR) +
+      "/proto perfetto_trace.proto < " + path + " > " + out + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFileBytes(out);
+  const std::string text = ReadFileBytes(out);
+
+  // Count the packets independently, from the raw bytes.
+  perfetto::protos::Trace parsed;
+  ASSERT_TRUE(parsed.ParseFromString(ReadFileBytes(path)));
+  size_t decoded = 0;
+  for (size_t pos = 0; (pos = text.find("\npacket {", pos)) != std::string::npos; ++pos) ++decoded;
+  if (text.rfind("packet {", 0) == 0) ++decoded;
+  EXPECT_EQ(decoded, static_cast<size_t>(parsed.packet_size()));
+  EXPECT_THAT(text, HasSubstr("track_event {"));
+  EXPECT_THAT(text, HasSubstr("scopetrace_metadata {"));
+  EXPECT_THAT(text, Not(HasSubstr("\n  1: ")));  // no field protoc could not name at packet level
+}
+
+TEST(PerfettoWriter, SequenceSetupFollowsTheRules) {
+  const std::string path = TempPath("seq.pftrace");
+  ASSERT_TRUE(MakeSampleTrace().Write(path, Format::kPerfetto).ok());
+  perfetto::protos::Trace parsed;
+  ASSERT_TRUE(parsed.ParseFromString(ReadFileBytes(path)));
+  ASSERT_GT(parsed.packet_size(), 2);
+  const auto& first = parsed.packet(0);
+  EXPECT_EQ(first.sequence_flags(), 3u);
+  EXPECT_TRUE(first.first_packet_on_sequence());
+  EXPECT_TRUE(first.has_clock_snapshot());
+  int events = 0, counters = 0, cleared = 0;
+  for (const auto& p : parsed.packet()) {
+    EXPECT_NE(p.trusted_packet_sequence_id(), 0u);
+    if (p.sequence_flags() & 1) ++cleared;
+    EXPECT_EQ(p.previous_packet_dropped(), 0u);
+    if (p.has_track_event()) {
+      ++events;
+      EXPECT_TRUE(p.has_timestamp());
+      EXPECT_EQ(p.sequence_flags(), 2u);
+      if (p.track_event().type() == perfetto::protos::TrackEvent::TYPE_SLICE_BEGIN) {
+        EXPECT_TRUE(p.track_event().has_name_iid());  // interned, never inline
+      }
+    }
+    if (p.has_track_descriptor() && p.track_descriptor().has_counter()) ++counters;
+    if (p.has_track_descriptor() && p.track_descriptor().has_thread()) {
+      EXPECT_TRUE(p.track_descriptor().thread().has_pid());
+      EXPECT_TRUE(p.track_descriptor().thread().has_tid());
+      EXPECT_TRUE(p.track_descriptor().thread().has_thread_name());
+    }
+  }
+  EXPECT_EQ(cleared, 1);
+  EXPECT_EQ(counters, 2);
+  EXPECT_EQ(events, 2 * 11 + 2 + 5);  // BEGIN+END per slice, instants, counter samples
+}
+
+// Walks the raw bytes: every flow id must have its own fixed64 tag (never packed), and every
+// counter track descriptor must carry `counter {}` as the bytes 42 00.
+TEST(PerfettoWriter, WireLevelFlowIdsUnpackedAndCounterPresent) {
+  const std::string path = TempPath("wire.pftrace");
+  ASSERT_TRUE(MakeSampleTrace().Write(path, Format::kPerfetto).ok());
+  const std::string bytes = ReadFileBytes(path);
+  wire::Decoder file(bytes);
+  wire::Field packet;
+  int flow_tags = 0, terminating_tags = 0, counter_descriptors = 0;
+  while (file.Next(packet)) {
+    ASSERT_EQ(packet.number, 1u);
+    ASSERT_EQ(packet.type, wire::kLen);
+    wire::Decoder fields(packet.bytes);
+    wire::Field f;
+    while (fields.Next(f)) {
+      if (f.number == pf::kTrackEvent) {
+        wire::Decoder te(f.bytes);
+        wire::Field g;
+        while (te.Next(g)) {
+          if (g.number == pf::kTeFlowIds || g.number == pf::kTeTerminatingFlowIds) {
+            EXPECT_EQ(g.type, wire::kFixed64) << "flow ids must be unpacked fixed64";
+            (g.number == pf::kTeFlowIds ? flow_tags : terminating_tags)++;
+          }
+          if (g.number == pf::kTeCategoryIids) EXPECT_EQ(g.type, wire::kVarint);
+        }
+        ASSERT_TRUE(te.ok());
+      }
+      if (f.number == pf::kTrackDescriptor) {
+        wire::Decoder td(f.bytes);
+        wire::Field g;
+        while (td.Next(g)) {
+          if (g.number == pf::kTdCounter) {
+            ++counter_descriptors;
+            EXPECT_EQ(g.type, wire::kLen);
+            EXPECT_TRUE(g.bytes.empty());
+            EXPECT_NE(f.bytes.find(std::string("\x42\x00", 2)), std::string_view::npos);
+          }
+        }
+      }
+    }
+    ASSERT_TRUE(fields.ok());
+  }
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(flow_tags, 1);
+  EXPECT_EQ(terminating_tags, 1);
+  EXPECT_EQ(counter_descriptors, 2);
+  // The raw tag F9 02 followed by the 8-byte little-endian id 7.
+  EXPECT_NE(bytes.find(std::string("\xF9\x02\x07\0\0\0\0\0\0\0", 10)), std::string::npos);
+  EXPECT_NE(bytes.find(std::string("\x81\x03\x07\0\0\0\0\0\0\0", 10)), std::string::npos);
+}
+
+TEST(PerfettoWriter, DiskFullIsAnErrorNamingThePath) {
+  std::FILE* probe = std::fopen("/dev/full", "wb");
+  if (probe == nullptr) GTEST_SKIP() << "/dev/full not available";
+  std::fclose(probe);
+  Trace big = MakeSampleTrace();
+  for (int i = 0; i < 200000; ++i)
+    big.mutable_counters().push_back({4, kBase + 20000 + i, 1.5 * i});
+  absl::Status s = exporters::WritePerfetto(big, "/dev/full", /*zstd=*/false);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(std::string(s.message()), HasSubstr("/dev/full"));
+}
+
+TEST(PerfettoWriter, UnwritablePathIsAnError) {
+  absl::Status s = MakeSampleTrace().Write("/nonexistent-dir/x.pftrace", Format::kPerfetto);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(std::string(s.message()), HasSubstr("/nonexistent-dir/x.pftrace"));
+}
+
+}  // namespace
+}  // namespace scopetrace
+
+namespace scopetrace {
+namespace {
+
+// The same capture through Chrome JSON and through .pftrace.zst reads back as one model.
+TEST(PerfettoWriter, JsonAndPerfettoGiveTheSameModel) {
+  const Trace original = testing::MakeSampleTrace();
+  const std::string json = testing::TempPath("cross.trace.json");
+  const std::string pftrace = testing::TempPath("cross.pftrace.zst");
+  ASSERT_TRUE(original.Write(json, Format::kChromeJson).ok());
+  ASSERT_TRUE(original.Write(pftrace, Format::kPerfettoZstd).ok());
+  absl::StatusOr<Trace> from_json = ReadTrace(json);
+  absl::StatusOr<Trace> from_pftrace = ReadTrace(pftrace);
+  ASSERT_TRUE(from_json.ok()) << from_json.status();
+  ASSERT_TRUE(from_pftrace.ok()) << from_pftrace.status();
+  EXPECT_EQ(testing::Canonical(*from_json), testing::Canonical(*from_pftrace));
+  EXPECT_EQ(from_json->metadata(), from_pftrace->metadata());
+}
+
+}  // namespace
+}  // namespace scopetrace
