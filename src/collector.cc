@@ -1,6 +1,7 @@
 #include "src/collector.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "absl/time/time.h"
 #include "scopetrace/instrument.h"
@@ -16,6 +17,8 @@ constexpr int64_t kCycleGraceNs = 2'000'000;
 // 10 M events/s, well above the slowest cadence.
 constexpr absl::Duration kBusyInterval = absl::Milliseconds(1);
 constexpr absl::Duration kIdleInterval = absl::Milliseconds(8);
+// Streaming: a cycle's events go to its outputs once this many are held in memory.
+constexpr size_t kStreamChunkEvents = size_t{1} << 16;
 
 bool Recorded(ProfilerAction action) {
   return action == ProfilerAction::kRecord || action == ProfilerAction::kRecordAndSave;
@@ -24,7 +27,7 @@ bool Recorded(ProfilerAction action) {
 }  // namespace
 
 Collector::Collector(const SessionInfo& session, TickClock& clock, DeviceHooks devices,
-                     std::function<void(std::unique_ptr<Trace>)> on_cycle)
+                     std::function<void(FinishedCycle)> on_cycle)
     : session_(session),
       clock_(clock),
       devices_(std::move(devices)),
@@ -115,6 +118,7 @@ void Collector::Run() {
     }();
     interval = drained > 0 ? kBusyInterval : std::min(interval * 2, kIdleInterval);
     if (devices_.poll) devices_.poll();
+    for (auto& [index, cycle] : cycles_) cycle.builder->FlushToSink(kStreamChunkEvents);
     FinishReadyCycles(stopped_);
     if (stopped_ && cycles_.empty()) break;
   }
@@ -153,13 +157,31 @@ void Collector::ApplyBoundary(const Boundary& boundary) {
     } else {
       next.cycle = next_cycle_++;
       OpenCycle& cycle = cycles_[next.cycle];
-      cycle.builder =
-          std::make_unique<CycleBuilder>(session_, next.cycle, clock_.ToNs(boundary.ticks));
+      cycle.builder = NewCycle(next.cycle, clock_.ToNs(boundary.ticks));
       for (const auto& [tid, dropped] : unattributed_drops_) cycle.builder->AddDrops(tid, dropped);
       unattributed_drops_.clear();
     }
   }
   intervals_.push_back(next);
+}
+
+std::unique_ptr<CycleBuilder> Collector::NewCycle(int64_t index, int64_t start_ns) {
+  auto builder = std::make_unique<CycleBuilder>(session_, index, start_ns);
+  if (!session_.streamed_formats.empty()) {
+    std::vector<std::pair<Format, std::string>> outputs;
+    for (Format format : session_.streamed_formats) {
+      outputs.emplace_back(format, session_.path_for(index, format));
+    }
+    absl::StatusOr<std::unique_ptr<StreamingSink>> sink = StreamingSink::Open(outputs);
+    if (sink.ok()) {
+      builder->AttachSink(std::move(*sink));
+    } else {
+      // The cycle is then kept in memory and written whole at its end.
+      std::fprintf(stderr, "scopetrace: cycle %lld cannot stream: %s\n",
+                   static_cast<long long>(index), std::string(sink.status().message()).c_str());
+    }
+  }
+  return builder;
 }
 
 bool Collector::Classify(HostEvent& event) {
@@ -207,10 +229,14 @@ void Collector::FinishReadyCycles(bool stopping) {
     builder.AddLateHostEvents(late_host_events_);
     late_host_events_ = 0;
     if (devices_.collect) devices_.collect(builder, cycle.end_ns, builder.trace());
-    std::unique_ptr<Trace> trace = builder.Finish(cycle.end_ns);
+    FinishedCycle finished = builder.Finish(cycle.end_ns);
+    if (session_.on_cycle_finished) {
+      session_.on_cycle_finished(builder, *finished.trace,
+                                 intervals_.empty() ? 0 : intervals_.back().step);
+    }
     cycles_.erase(cycles_.begin());
     if (cycles_.empty()) exited_thread_names_.clear();
-    on_cycle_(std::move(trace));
+    on_cycle_(std::move(finished));
     std::lock_guard<std::mutex> lock(mu_);
     ++cycles_completed_;
   }

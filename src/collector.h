@@ -49,7 +49,7 @@ struct DeviceHooks {
 class Collector {
  public:
   Collector(const SessionInfo& session, TickClock& clock, DeviceHooks devices,
-            std::function<void(std::unique_ptr<Trace>)> on_cycle);
+            std::function<void(FinishedCycle)> on_cycle);
   ~Collector();
 
   void Start();
@@ -83,11 +83,12 @@ class Collector {
   bool Classify(HostEvent& event);
   void FinishReadyCycles(bool stopping);
   void AttributeDrops(int64_t tid, uint64_t dropped);
+  std::unique_ptr<CycleBuilder> NewCycle(int64_t index, int64_t start_ns);
 
   const SessionInfo& session_;
   TickClock& clock_;
   DeviceHooks devices_;
-  std::function<void(std::unique_ptr<Trace>)> on_cycle_;
+  std::function<void(FinishedCycle)> on_cycle_;
 
   // std::mutex rather than absl::Mutex: Debian's prebuilt abseil is not instrumented for
   // ThreadSanitizer, which then cannot see its locks and reports false races.

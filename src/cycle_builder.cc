@@ -32,7 +32,7 @@ void CycleBuilder::NameThreads(const std::function<std::string(int64_t)>& lookup
   }
 }
 
-const CycleBuilder::SiteIds& CycleBuilder::IdsFor(const Site* site) {
+CycleBuilder::SiteIds& CycleBuilder::IdsFor(const Site* site) {
   auto [it, inserted] = site_ids_.try_emplace(site, SiteIds{});
   if (inserted) {
     it->second.name = site->name != nullptr ? trace_->intern(site->name) : 0;
@@ -62,6 +62,7 @@ void CycleBuilder::AddHostEvent(HostEvent& event, int64_t begin_ns, int64_t end_
     cached_site_ = event.site;
   }
   const SiteIds& ids = *cached_ids_;
+  ++cached_ids_->events;
   if (event.tid != cached_tid_) {
     cached_track_ = ThreadTrack(event.tid);
     cached_counts_ = &counts_[event.tid];
@@ -74,6 +75,7 @@ void CycleBuilder::AddHostEvent(HostEvent& event, int64_t begin_ns, int64_t end_
       const bool payload =
           event.site->name == nullptr || !event.args.empty() || event.correlation_id != 0;
       ++(payload ? counts.payload_scopes : counts.scopes);
+      if (payload) ++cached_ids_->payload_events;
       Slice& slice = trace_->mutable_slices().emplace_back();
       slice.track = cached_track_;
       slice.name = name;
@@ -157,7 +159,27 @@ void CycleBuilder::FillOverhead(TraceMetadata& metadata, int64_t wall_ns) const 
   }
 }
 
-std::unique_ptr<Trace> CycleBuilder::Finish(int64_t end_ns) {
+void CycleBuilder::FlushToSink(size_t min_events) {
+  if (!sink_ || trace_->event_count() < min_events) return;
+  trace_->SortEvents();
+  if (absl::Status status = sink_->Append(*trace_); !status.ok()) {
+    stream_status_ = status;
+    sink_.reset();  // abandons the outputs; later events stay in memory
+    return;
+  }
+  streamed_events_ += trace_->event_count();
+  for (const Slice& slice : trace_->slices())
+    ++streamed_by_name_[std::string(trace_->str(slice.name))];
+  for (const Instant& instant : trace_->instants()) {
+    ++streamed_by_name_[std::string(trace_->str(instant.name))];
+  }
+  // Strings and tracks stay: later chunks refer to them.
+  std::vector<Slice>().swap(trace_->mutable_slices());
+  std::vector<Instant>().swap(trace_->mutable_instants());
+  std::vector<CounterSample>().swap(trace_->mutable_counters());
+}
+
+FinishedCycle CycleBuilder::Finish(int64_t end_ns) {
   TraceMetadata& metadata = trace_->mutable_metadata();
   metadata.producer = "scopetrace 0.1.0";
   metadata.worker = session_.worker;
@@ -181,8 +203,14 @@ std::unique_ptr<Trace> CycleBuilder::Finish(int64_t end_ns) {
   std::sort(metadata.dropped.begin(), metadata.dropped.end(),
             [](const ThreadDrops& a, const ThreadDrops& b) { return a.tid < b.tid; });
   FillOverhead(metadata, end_ns - start_ns_);
+  if (!stream_status_.ok()) {
+    metadata.truncated = true;
+    metadata.truncation_reason = absl::StrCat(
+        "streaming failed after ", streamed_events_,
+        " events, which are not in this trace: ", std::string(stream_status_.message()));
+  }
   // Sorting is left to the export thread: the collector must keep draining.
-  return std::move(trace_);
+  return FinishedCycle{std::move(trace_), std::move(sink_), stream_status_};
 }
 
 }  // namespace scopetrace::internal

@@ -14,8 +14,11 @@
 #include "scopetrace/trace.h"
 #include "src/host_event.h"
 #include "src/overhead.h"
+#include "src/streaming_sink.h"
 
 namespace scopetrace::internal {
+
+class CycleBuilder;
 
 // What is the same for every cycle of a session.
 struct SessionInfo {
@@ -28,6 +31,23 @@ struct SessionInfo {
   int64_t wall_minus_monotonic_ns = 0;
   OverheadCosts costs;
   double overhead_budget_percent = 1.0;
+  // Called by the collector for each finished cycle before it is handed over, with the
+  // step in progress (the overhead budget policy; may add to the trace's metadata).
+  std::function<void(const CycleBuilder& cycle, Trace& trace, int64_t step)> on_cycle_finished;
+  // Streaming capture: the Perfetto formats encoded while a cycle is captured, and where
+  // each cycle's files go. Empty: cycles are built in memory and written when complete.
+  std::vector<Format> streamed_formats;
+  std::function<std::string(int64_t cycle, Format format)> path_for;
+};
+
+// A cycle handed from the collector to the export thread.
+struct FinishedCycle {
+  std::unique_ptr<Trace> trace;
+  // Streaming: the open outputs holding the cycle's earlier events; `trace` holds the rest.
+  std::unique_ptr<StreamingSink> sink;
+  // A streaming failure during capture (the outputs were abandoned; `trace` then holds only
+  // the events captured after it, and says so in its metadata).
+  absl::Status stream_status;
 };
 
 class CycleBuilder {
@@ -47,15 +67,24 @@ class CycleBuilder {
   int64_t start_ns() const { return start_ns_; }
   Trace& trace() { return *trace_; }
 
-  // Fills the metadata (steps, drops, overhead) and hands the Trace over, unsorted.
-  std::unique_ptr<Trace> Finish(int64_t end_ns);
+  // Streaming: encodes the events held now into `sink` and drops them from memory once
+  // there are at least `min_events`. A failure abandons the sink and is kept for the end.
+  void AttachSink(std::unique_ptr<StreamingSink> sink) { sink_ = std::move(sink); }
+  void FlushToSink(size_t min_events);
 
- private:
+  // Fills the metadata (steps, drops, overhead) and hands the cycle over, unsorted.
+  FinishedCycle Finish(int64_t end_ns);
+
   struct SiteIds {
     StringId name;
     StringId category;
     TrackId counter_track;
+    uint64_t events = 0;  // this cycle's events of the site (for the budget policy)
+    uint64_t payload_events = 0;
   };
+  const absl::flat_hash_map<const Site*, SiteIds>& sites() const { return site_ids_; }
+
+ private:
   struct ThreadCounts {
     uint64_t scopes = 0;
     uint64_t payload_scopes = 0;
@@ -63,7 +92,7 @@ class CycleBuilder {
     uint64_t counters = 0;
   };
   TrackId ThreadTrack(int64_t tid);
-  const SiteIds& IdsFor(const Site* site);
+  SiteIds& IdsFor(const Site* site);
   std::vector<Arg> ConvertArgs(HostEvent& event);
   void FillOverhead(TraceMetadata& metadata, int64_t wall_ns) const;
 
@@ -84,8 +113,13 @@ class CycleBuilder {
   TrackId cached_track_ = 0;
   ThreadCounts* cached_counts_ = nullptr;
   const Site* cached_site_ = nullptr;
-  const SiteIds* cached_ids_ = nullptr;
+  SiteIds* cached_ids_ = nullptr;
   uint64_t late_host_events_ = 0;
+  std::unique_ptr<StreamingSink> sink_;
+  absl::Status stream_status_;
+  uint64_t streamed_events_ = 0;
+  // Events per name already streamed out of memory (for the hottest-scope report).
+  absl::flat_hash_map<std::string, uint64_t> streamed_by_name_;
 };
 
 }  // namespace scopetrace::internal

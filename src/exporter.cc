@@ -7,8 +7,8 @@
 
 namespace scopetrace::internal {
 
-Exporter::Exporter(std::function<absl::Status(const Trace&)> export_trace)
-    : export_trace_(std::move(export_trace)) {}
+Exporter::Exporter(std::function<absl::Status(FinishedCycle&)> export_cycle)
+    : export_cycle_(std::move(export_cycle)) {}
 
 Exporter::~Exporter() { Finish(); }
 
@@ -16,9 +16,9 @@ void Exporter::Start() {
   thread_ = std::thread([this] { Run(); });
 }
 
-void Exporter::Enqueue(std::unique_ptr<Trace> trace) {
+void Exporter::Enqueue(FinishedCycle cycle) {
   std::lock_guard<std::mutex> lock(mu_);
-  queue_.push_back(std::move(trace));
+  queue_.push_back(std::move(cycle));
   cv_.notify_one();
 }
 
@@ -43,18 +43,18 @@ absl::Status Exporter::last_error() const {
 
 void Exporter::Run() {
   for (;;) {
-    std::unique_ptr<Trace> trace;
+    FinishedCycle cycle;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [this] { return !queue_.empty() || finishing_; });
       if (queue_.empty()) return;  // finishing and nothing left
-      trace = std::move(queue_.front());
+      cycle = std::move(queue_.front());
       queue_.pop_front();
     }
-    trace->SortEvents();
+    cycle.trace->SortEvents();
     absl::Status status;
     try {
-      status = export_trace_(*trace);
+      status = export_cycle_(cycle);
     } catch (const std::exception& e) {
       status = absl::InternalError(absl::StrCat("on_trace_ready threw: ", e.what()));
     } catch (...) {
@@ -62,7 +62,7 @@ void Exporter::Run() {
     }
     if (!status.ok()) {
       std::fprintf(stderr, "scopetrace: cycle %lld not exported: %s\n",
-                   static_cast<long long>(trace->metadata().cycle),
+                   static_cast<long long>(cycle.trace->metadata().cycle),
                    std::string(status.message()).c_str());
       std::lock_guard<std::mutex> lock(mu_);
       ++errors_;

@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "scopetrace/trace.h"
+#include "src/cycle_builder.h"
 
 namespace scopetrace::internal {
 
@@ -22,11 +23,11 @@ class Exporter {
  public:
   // `export_trace` returns an error status for a failed export; exceptions it throws are
   // caught and turned into one.
-  explicit Exporter(std::function<absl::Status(const Trace&)> export_trace);
+  explicit Exporter(std::function<absl::Status(FinishedCycle&)> export_cycle);
   ~Exporter();
 
   void Start();
-  void Enqueue(std::unique_ptr<Trace> trace);
+  void Enqueue(FinishedCycle cycle);
   // Exports everything queued, then ends the thread.
   void Finish();
 
@@ -36,14 +37,14 @@ class Exporter {
  private:
   void Run();
 
-  std::function<absl::Status(const Trace&)> export_trace_;
+  std::function<absl::Status(FinishedCycle&)> export_cycle_;
   // std::mutex: visible to ThreadSanitizer (Debian's abseil is not instrumented).
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::unique_ptr<Trace>> queue_;  // guarded by mu_
-  bool finishing_ = false;                    // guarded by mu_
-  int64_t errors_ = 0;                        // guarded by mu_
-  absl::Status last_error_;                   // guarded by mu_
+  std::deque<FinishedCycle> queue_;  // guarded by mu_
+  bool finishing_ = false;           // guarded by mu_
+  int64_t errors_ = 0;               // guarded by mu_
+  absl::Status last_error_;          // guarded by mu_
   std::thread thread_;
 };
 

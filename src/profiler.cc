@@ -3,14 +3,17 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "scopetrace/device.h"
@@ -20,6 +23,7 @@
 #include "src/device_hooks.h"
 #include "src/exporter.h"
 #include "src/overhead.h"
+#include "src/overhead_policy.h"
 #include "src/thread_registry.h"
 
 namespace scopetrace {
@@ -133,6 +137,27 @@ class Profiler::Impl {
     session_.wall_minus_monotonic_ns = WallMinusMonotonicNs();
     session_.costs = internal::CalibrateOverhead();
     session_.overhead_budget_percent = options_.overhead_budget_percent;
+    budget_policy_.reset();
+    session_.on_cycle_finished = nullptr;
+    if (options_.overhead_policy == OverheadPolicy::kSampleHottest) {
+      budget_policy_ = std::make_unique<internal::BudgetPolicy>(session_.costs);
+      session_.on_cycle_finished = [policy = budget_policy_.get()](
+                                       const internal::CycleBuilder& cycle, Trace& trace,
+                                       int64_t step) { policy->OnCycleFinished(cycle, trace, step); };
+    }
+    session_.streamed_formats.clear();
+    if (options_.streaming && !options_.on_trace_ready) {
+      for (Format format : {Format::kPerfetto, Format::kPerfettoZstd}) {
+        if (HasFormat(options_.formats, format)) session_.streamed_formats.push_back(format);
+      }
+    } else if (options_.streaming) {
+      // A user callback wants a Trace: stream to a scratch file in output_dir, read back.
+      if (absl::Status s = PrepareOutputDir(options_.output_dir); !s.ok()) return s;
+      session_.streamed_formats.push_back(Format::kPerfettoZstd);
+    }
+    session_.path_for = [this](int64_t cycle, Format format) {
+      return TracePath(session_.worker, session_.pid, cycle, format);
+    };
     clock_.Start();
     internal::ThreadRegistry::Get().set_buffer_bytes(options_.buffer_kib_per_thread * 1024);
     internal::g_record_args.store(options_.record_args ? 1 : 0, std::memory_order_relaxed);
@@ -145,11 +170,11 @@ class Profiler::Impl {
       return s;
     }
     exporter_ = std::make_unique<internal::Exporter>(
-        [this](const Trace& trace) { return ExportCycle(trace); });
+        [this](internal::FinishedCycle& cycle) { return ExportCycle(cycle); });
     exporter_->Start();
     collector_ = std::make_unique<internal::Collector>(
         session_, clock_, devices_->hooks(),
-        [this](std::unique_ptr<Trace> trace) { exporter_->Enqueue(std::move(trace)); });
+        [this](internal::FinishedCycle cycle) { exporter_->Enqueue(std::move(cycle)); });
     collector_->Start();
 
     step_ = 0;
@@ -159,6 +184,7 @@ class Profiler::Impl {
         internal::Boundary{.next_step = 0, .next_action = action_, .tid = internal::CurrentTid()});
     running_ = true;
     g_capture_enabled.store(Captures(action_) ? 1 : 0, std::memory_order_relaxed);
+    InstallExitHandlerOnce();
     return absl::OkStatus();
   }
 
@@ -187,6 +213,7 @@ class Profiler::Impl {
         internal::Boundary{.next_step = step_, .tid = internal::CurrentTid(), .stop = true});
     g_capture_enabled.store(0, std::memory_order_relaxed);
     collector_->Join();
+    if (budget_policy_) budget_policy_->Reset();  // sampled sites keep all events again
     devices_->Stop();
     exporter_->Finish();
     cycles_completed_ += collector_->cycles_completed();
@@ -223,6 +250,21 @@ class Profiler::Impl {
   }
 
  private:
+  // exit() (or returning from main) without stop(): the profiler still capturing is
+  // stopped, so its open cycle is handed over and written before the process ends.
+  // Registered after the first start(), so it runs before the destructors of the statics
+  // the capture path uses. A fork()ed child has no active profiler: nothing to do there.
+  static void InstallExitHandlerOnce() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+      std::atexit([] {
+        const void* active = g_active_profiler.load();
+        if (active == nullptr) return;
+        const_cast<Impl*>(static_cast<const Impl*>(active))->Stop();
+      });
+    });
+  }
+
   bool forked() const {
     return running_ && g_fork_generation.load(std::memory_order_relaxed) != fork_generation_;
   }
@@ -231,9 +273,15 @@ class Profiler::Impl {
     return options_.schedule ? ScheduleAction(*options_.schedule, step) : ProfilerAction::kRecord;
   }
 
+  std::string TracePath(const std::string& worker, int64_t pid, int64_t cycle,
+                        Format format) const {
+    return absl::StrCat(options_.output_dir, "/", worker, ".", pid, ".cycle", cycle,
+                        std::string(FormatExtension(format)));
+  }
+
   // Runs on the export thread for each finished cycle.
-  absl::Status ExportCycle(const Trace& trace) {
-    const TraceMetadata& metadata = trace.metadata();
+  absl::Status ExportCycle(internal::FinishedCycle& cycle) {
+    const TraceMetadata& metadata = cycle.trace->metadata();
     dropped_events_.fetch_add(metadata.dropped_events, std::memory_order_relaxed);
     if (metadata.overhead.over_budget) {
       std::string hottest;
@@ -246,17 +294,34 @@ class Profiler::Impl {
                    static_cast<long long>(metadata.cycle), metadata.overhead.percent,
                    metadata.overhead.budget_percent, hottest.c_str());
     }
-    if (options_.on_trace_ready) {
-      options_.on_trace_ready(trace);
-      return absl::OkStatus();
+    absl::Status first_error = cycle.stream_status;
+    const Trace* trace = cycle.trace.get();
+    std::vector<Format> written;
+    std::optional<Trace> read_back;
+    if (cycle.sink) {
+      // Streamed: the files hold the whole cycle once the rest is appended. Whoever needs
+      // the cycle as a Trace (a user callback, the JSON writer) reads it back.
+      if (absl::Status status = cycle.sink->Finish(*cycle.trace); !status.ok()) {
+        return status;
+      }
+      written = cycle.sink->formats();
+      if (options_.on_trace_ready || HasFormat(options_.formats, Format::kChromeJson)) {
+        absl::StatusOr<Trace> whole = ReadTrace(cycle.sink->first_path());
+        if (!whole.ok()) return whole.status();
+        read_back = std::move(*whole);
+        trace = &*read_back;
+      }
+      if (options_.on_trace_ready) std::remove(cycle.sink->first_path().c_str());
     }
-    absl::Status first_error;
+    if (options_.on_trace_ready) {
+      options_.on_trace_ready(*trace);
+      return first_error;
+    }
     for (Format format : {Format::kChromeJson, Format::kPerfetto, Format::kPerfettoZstd}) {
       if (!HasFormat(options_.formats, format)) continue;
-      const std::string path =
-          absl::StrCat(options_.output_dir, "/", metadata.worker, ".", metadata.pid, ".cycle",
-                       metadata.cycle, std::string(FormatExtension(format)));
-      absl::Status status = trace.Write(path, format);
+      if (std::find(written.begin(), written.end(), format) != written.end()) continue;
+      absl::Status status =
+          trace->Write(TracePath(metadata.worker, metadata.pid, metadata.cycle, format), format);
       if (!status.ok() && first_error.ok()) first_error = status;
     }
     return first_error;
@@ -269,6 +334,7 @@ class Profiler::Impl {
   std::unique_ptr<internal::DeviceHooksOwner> devices_;
   std::unique_ptr<internal::Exporter> exporter_;
   std::unique_ptr<internal::Collector> collector_;
+  std::unique_ptr<internal::BudgetPolicy> budget_policy_;
   bool running_ = false;
   uint64_t fork_generation_ = 0;
   int64_t step_ = 0;
