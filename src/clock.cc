@@ -81,7 +81,10 @@ void TickClock::Append(const Pair& pair) {
     return;
   }
   pairs_.push_back(pair);
-  if (pairs_.size() > kMaxPairs) pairs_.pop_front();
+  if (pairs_.size() > kMaxPairs) {
+    pairs_.pop_front();
+    segment_ = 0;
+  }
   if (pairs_.size() >= 2) {
     ns_per_tick_ = static_cast<double>(pairs_.back().ns - pairs_.front().ns) /
                    static_cast<double>(pairs_.back().ticks - pairs_.front().ticks);
@@ -96,10 +99,15 @@ int64_t TickClock::ToNs(uint64_t ticks) const {
   };
   if (ticks <= pairs_.front().ticks) return extrapolate(pairs_.front());
   if (ticks >= pairs_.back().ticks) return extrapolate(pairs_.back());
-  auto upper = std::upper_bound(pairs_.begin(), pairs_.end(), ticks,
-                                [](uint64_t t, const Pair& p) { return t < p.ticks; });
-  const Pair& hi = *upper;
-  const Pair& lo = *(upper - 1);
+  // Consecutive events almost always fall in the segment of the previous one.
+  if (segment_ + 1 >= pairs_.size() || ticks < pairs_[segment_].ticks ||
+      ticks >= pairs_[segment_ + 1].ticks) {
+    auto upper = std::upper_bound(pairs_.begin(), pairs_.end(), ticks,
+                                  [](uint64_t t, const Pair& p) { return t < p.ticks; });
+    segment_ = static_cast<size_t>(upper - pairs_.begin()) - 1;
+  }
+  const Pair& lo = pairs_[segment_];
+  const Pair& hi = pairs_[segment_ + 1];
   const double fraction =
       static_cast<double>(ticks - lo.ticks) / static_cast<double>(hi.ticks - lo.ticks);
   return lo.ns + static_cast<int64_t>(std::llround(fraction * static_cast<double>(hi.ns - lo.ns)));

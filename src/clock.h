@@ -44,6 +44,7 @@ class TickClock {
   // Bounded: ~4 minutes of pairs at the fastest drain cadence; older values extrapolate.
   static constexpr size_t kMaxPairs = size_t{1} << 18;
   std::deque<Pair> pairs_;
+  mutable size_t segment_ = 0;  // the last interpolation segment used (a cache)
   double ns_per_tick_ = 1.0;
 };
 

@@ -146,15 +146,22 @@ void CycleBuilder::FillOverhead(TraceMetadata& metadata, int64_t wall_ns) const 
   report.percent = 100.0 * report.total_ns / wall;
   report.over_budget = report.percent > report.budget_percent;
   if (report.over_budget) {
-    absl::flat_hash_map<StringId, uint64_t> events_by_name;
-    for (const Slice& slice : trace_->slices()) ++events_by_name[slice.name];
-    for (const Instant& instant : trace_->instants()) ++events_by_name[instant.name];
-    std::vector<std::pair<uint64_t, StringId>> hottest;
-    for (const auto& [name, count] : events_by_name) hottest.emplace_back(count, name);
+    // Names counted over the whole cycle: what was streamed out already, plus what is
+    // still in memory. The profiler's own step slices are not the application's doing.
+    absl::flat_hash_map<std::string, uint64_t> events_by_name = streamed_by_name_;
+    const StringId step_category = trace_->find_string("step");
+    for (const Slice& slice : trace_->slices()) {
+      if (slice.category != step_category) ++events_by_name[std::string(trace_->str(slice.name))];
+    }
+    for (const Instant& instant : trace_->instants()) {
+      ++events_by_name[std::string(trace_->str(instant.name))];
+    }
+    std::vector<std::pair<uint64_t, std::string>> hottest;
+    for (auto& [name, count] : events_by_name) hottest.emplace_back(count, name);
     std::sort(hottest.rbegin(), hottest.rend());
     for (size_t i = 0; i < hottest.size() && i < 5; ++i) {
-      report.top_scopes.push_back(absl::StrCat(std::string(trace_->str(hottest[i].second)), " (",
-                                               hottest[i].first, " events)"));
+      report.top_scopes.push_back(
+          absl::StrCat(hottest[i].second, " (", hottest[i].first, " events)"));
     }
   }
 }
@@ -168,8 +175,10 @@ void CycleBuilder::FlushToSink(size_t min_events) {
     return;
   }
   streamed_events_ += trace_->event_count();
-  for (const Slice& slice : trace_->slices())
-    ++streamed_by_name_[std::string(trace_->str(slice.name))];
+  const StringId step_category = trace_->find_string("step");
+  for (const Slice& slice : trace_->slices()) {
+    if (slice.category != step_category) ++streamed_by_name_[std::string(trace_->str(slice.name))];
+  }
   for (const Instant& instant : trace_->instants()) {
     ++streamed_by_name_[std::string(trace_->str(instant.name))];
   }
