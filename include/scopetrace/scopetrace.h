@@ -17,10 +17,12 @@
 #ifndef SCOPETRACE_SCOPETRACE_H_
 #define SCOPETRACE_SCOPETRACE_H_
 
+#include "scopetrace/analysis.h"
 #include "scopetrace/device.h"
 #include "scopetrace/format.h"
 #include "scopetrace/instrument.h"
 #include "scopetrace/profiler.h"
+#include "scopetrace/report.h"
 #include "scopetrace/schedule.h"
 #include "scopetrace/sim/device.h"
 #include "scopetrace/trace.h"
