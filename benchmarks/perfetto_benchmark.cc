@@ -1,14 +1,25 @@
-// Perfetto writer and reader throughput on a realistic host + device trace (~1 M events):
-// 4 host threads running ProfilerStep → forward → aten ops with kernel launches, a device
-// with 2 streams running the kernels and copies, flows and correlation ids between them,
-// and counters. Reports events/s and bytes/event (compressed size with zstd). Rates are
-// per CPU second of the benchmark thread, so a shared machine does not skew them.
+// Perfetto writer and reader throughput on a realistic host + device trace (~1.1 M events),
+// shaped like a real capture of an inference server:
+// - 2 host threads, each running an inference loop: ProfilerStep#N → forward → 150 named
+//   ops per step (a fixed model graph: "aten::linear", "aten::layer_norm", ... for 12
+//   transformer blocks plus embedding and head), each op with a cudaLaunchKernel slice;
+// - a device with 2 compute streams (thread i launches to stream i) running one kernel per
+//   op, connected to its launch by a flow and a correlation id, plus one H2D copy per step;
+// - 2 counters sampled once per step; shape args on a few ops, bytes on copies.
+// Durations come from a per-op distribution: each op has its own mean (drawn once, log-
+// uniform 2..40 µs on the host, 3..200 µs on the device) and every occurrence takes
+// mean × (1 + 3% gaussian noise); timestamps are ns-resolution values, as a TSC → ns
+// conversion gives (no rounding to µs). Reports events/s and bytes/event (compressed size
+// with zstd). Rates are per CPU second of the benchmark thread (google benchmark's
+// default), so a shared machine does not skew them much.
 //
 //   cmake -S . -B build -DSCOPETRACE_BUILD_BENCHMARKS=ON && ninja -C build perfetto_benchmark
 //   build/perfetto_benchmark
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <random>
@@ -23,88 +34,152 @@ namespace scopetrace {
 namespace {
 
 constexpr int64_t kPid = 31337;
+constexpr int kThreads = 2;
+constexpr int kStepsPerThread = 1'200;
+
+struct OpSpec {
+  StringId name;
+  StringId kernel;
+  double host_ns;    // mean host-side duration of the op (launch excluded)
+  double launch_ns;  // mean cudaLaunchKernel duration
+  double device_ns;  // mean kernel duration
+  bool shape_arg;
+};
+
+// The model graph: ~150 ops per step, same names and order every step.
+std::vector<OpSpec> ModelGraph(Trace& t, std::mt19937_64& rng) {
+  struct Kind {
+    const char* op;
+    const char* kernel;
+  };
+  const Kind block[] = {
+      {"aten::layer_norm",
+       "void at::native::(anonymous namespace)::vectorized_layer_norm_kernel<c10::Half, float>"},
+      {"aten::linear", "ampere_fp16_s16816gemm_fp16_128x128_ldg8_f2f_stages_64x3_tn"},
+      {"aten::view", "void at::native::elementwise_kernel<128, 2>(copy)"},
+      {"aten::transpose", "void at::native::elementwise_kernel<128, 4>(transpose)"},
+      {"aten::scaled_dot_product_attention", "fmha_cutlassF_f16_aligned_64x64_rf_sm80"},
+      {"aten::linear", "ampere_fp16_s16816gemm_fp16_64x64_sliced1x2_ldg8_f2f_tn"},
+      {"aten::add",
+       "void at::native::vectorized_elementwise_kernel<4, at::native::CUDAFunctor_add<c10::Half>>"},
+      {"aten::layer_norm",
+       "void at::native::(anonymous namespace)::vectorized_layer_norm_kernel<c10::Half, float>"},
+      {"aten::linear", "ampere_fp16_s16816gemm_fp16_256x128_ldg8_f2f_stages_64x3_tn"},
+      {"aten::gelu",
+       "void at::native::vectorized_elementwise_kernel<4, at::native::GeluCUDAKernelImpl>"},
+      {"aten::linear", "ampere_fp16_s16816gemm_fp16_128x256_ldg8_f2f_stages_64x3_tn"},
+      {"aten::add",
+       "void at::native::vectorized_elementwise_kernel<4, at::native::CUDAFunctor_add<c10::Half>>"},
+  };
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  auto log_uniform = [&](double lo, double hi) { return lo * std::pow(hi / lo, u(rng)); };
+  std::vector<OpSpec> graph;
+  auto add = [&](const char* op, const char* kernel) {
+    graph.push_back(OpSpec{.name = t.intern(op),
+                           .kernel = t.intern(kernel),
+                           .host_ns = log_uniform(2'000, 40'000),
+                           .launch_ns = log_uniform(3'000, 8'000),
+                           .device_ns = log_uniform(3'000, 200'000),
+                           .shape_arg = u(rng) < 0.1});
+  };
+  add("aten::embedding", "void at::native::indexSelectLargeIndex<c10::Half, long, unsigned int>");
+  add("aten::add",
+      "void at::native::vectorized_elementwise_kernel<4, at::native::CUDAFunctor_add<c10::Half>>");
+  for (int layer = 0; layer < 12; ++layer) {
+    for (const Kind& k : block) add(k.op, k.kernel);
+  }
+  add("aten::layer_norm",
+      "void at::native::(anonymous namespace)::vectorized_layer_norm_kernel<c10::Half, float>");
+  add("aten::linear", "ampere_fp16_s16816gemm_fp16_128x128_ldg8_f2f_stages_64x3_nn");
+  add("aten::softmax",
+      "void at::native::(anonymous namespace)::cunn_SoftMaxForward<8, c10::Half, float>");
+  add("aten::argmax",
+      "void at::native::reduce_kernel<512, 1, at::native::ReduceOp<c10::Half, ArgMaxOps>>");
+  return graph;
+}
 
 const Trace& RealisticTrace() {
   static const Trace* trace = [] {
     auto* t = new Trace;
     std::mt19937_64 rng(42);
-    auto jitter = [&](int64_t base) {
-      return base + static_cast<int64_t>(rng() % static_cast<uint64_t>(base / 2 + 1));
+    std::normal_distribution<double> noise(0.0, 0.03);
+    // A duration of mean `mean_ns` with 3% noise, in whole ns (TSC conversions are ns).
+    auto dur = [&](double mean_ns) {
+      return std::max<int64_t>(1, std::llround(mean_ns * (1.0 + noise(rng))));
     };
     t->add_process(Process{.pid = kPid, .name = "inference_server"});
     t->add_process(
         Process{.pid = kDevicePidBase, .name = "sim0", .sort_index = 1, .is_device = true});
     std::vector<TrackId> threads, streams;
-    for (int i = 0; i < 4; ++i) {
+    for (int i = 0; i < kThreads; ++i) {
       threads.push_back(t->add_track(Track{.kind = TrackKind::kThread,
                                            .pid = kPid,
-                                           .tid = kPid + i,
-                                           .name = "worker " + std::to_string(i)}));
-    }
-    for (int i = 0; i < 2; ++i) {
+                                           .tid = kPid + 1 + i,
+                                           .name = "inference worker " + std::to_string(i)}));
       streams.push_back(t->add_track(Track{.kind = TrackKind::kDeviceStream,
                                            .pid = kDevicePidBase,
                                            .tid = i,
-                                           .name = "stream " + std::to_string(i)}));
+                                           .name = "stream " + std::to_string(7 + i)}));
     }
     const TrackId queue =
         t->add_track(Track{.kind = TrackKind::kCounter, .pid = kPid, .name = "queue_depth"});
     const TrackId memory = t->add_track(
         Track{.kind = TrackKind::kCounter, .pid = kDevicePidBase, .name = "sim0 memory"});
-    const char* ops[] = {"aten::conv2d", "aten::batch_norm", "aten::relu",       "aten::add_",
-                         "aten::linear", "aten::softmax",    "aten::layer_norm", "aten::matmul"};
-    const char* kernels[] = {"sm80_xmma_fprop_implicit_gemm_f16f16_f16f32_nhwckrsc_nhwc",
-                             "batch_norm_collect_statistics_kernel",
-                             "vectorized_elementwise_kernel<relu>",
-                             "vectorized_elementwise_kernel<add>",
-                             "ampere_fp16_s16816gemm_fp16_128x128_ldg8_f2f_tn",
-                             "cunn_SoftMaxForward",
-                             "layer_norm_kernel",
-                             "cutlass_gemm_tn"};
-    const StringId host = t->intern("host"), launch = t->intern("launch"),
-                   kernel = t->intern("kernel"), step_cat = t->intern("step"),
-                   h2d = t->intern("memcpy_h2d"), bytes_key = t->intern("bytes"),
-                   shape_key = t->intern("shape");
+    const std::vector<OpSpec> graph = ModelGraph(*t, rng);
+    const StringId host = t->intern("cpu_op"), launch_cat = t->intern("cuda_runtime"),
+                   kernel_cat = t->intern("kernel"), step_cat = t->intern("user_annotation"),
+                   h2d_cat = t->intern("gpu_memcpy"), launch_name = t->intern("cudaLaunchKernel"),
+                   forward = t->intern("forward"),
+                   copy_name = t->intern("Memcpy HtoD (Pinned -> Device)"),
+                   bytes_key = t->intern("bytes"), shape_key = t->intern("Input Dims");
     uint64_t correlation = 1;
-    int64_t device_free[2] = {0, 0};
     int64_t step = 0;
-    for (TrackId thread : threads) {
-      int64_t now = 1'700'000'000'000 + static_cast<int64_t>(thread) * 1'000;
-      for (int s = 0; s < 4'700; ++s, ++step) {
+    for (int th = 0; th < kThreads; ++th) {
+      const TrackId thread = threads[th];
+      const TrackId stream = streams[th];
+      // A TSC-derived ns clock: an arbitrary large origin, not a round number.
+      int64_t now = 1'712'345'678'901'234 + th * 7'919;
+      int64_t device_free = now;
+      for (int s = 0; s < kStepsPerThread; ++s, ++step) {
         const int64_t step_start = now;
         Slice profiler_step{.track = thread,
                             .name = t->intern("ProfilerStep#" + std::to_string(step)),
                             .category = step_cat,
                             .start_ns = step_start};
-        now += jitter(2'000);
+        Slice copy{.track = stream,
+                   .name = copy_name,
+                   .category = h2d_cat,
+                   .start_ns = std::max(device_free, now + dur(9'000)),
+                   .dur_ns = dur(48'000),
+                   .op_kind = DeviceOpKind::kMemcpyH2D};
+        copy.args.push_back({bytes_key, int64_t{1'572'864}});
+        device_free = copy.start_ns + copy.dur_ns + dur(1'200);
+        t->mutable_slices().push_back(std::move(copy));
+        now += dur(25'000);
         const int64_t fwd_start = now;
-        for (int layer = 0; layer < 16; ++layer) {
-          const int op = static_cast<int>(rng() % 8);
-          Slice op_slice{
-              .track = thread, .name = t->intern(ops[op]), .category = host, .start_ns = now};
-          if (layer % 4 == 0) op_slice.args.push_back({shape_key, std::string("8x3x224x224")});
-          now += jitter(1'500);
+        for (const OpSpec& op : graph) {
+          Slice op_slice{.track = thread, .name = op.name, .category = host, .start_ns = now};
+          if (op.shape_arg) op_slice.args.push_back({shape_key, std::string("[[8, 512, 768]]")});
+          now += dur(op.host_ns * 0.6);
           const int64_t launch_start = now;
-          const int64_t launch_dur = jitter(3'000);
+          const int64_t launch_dur = dur(op.launch_ns);
           const uint64_t id = correlation++;
-          t->mutable_slices().push_back(
-              Slice{.track = thread,
-                    .name = t->intern(std::string("launch ") + kernels[op]),
-                    .category = launch,
-                    .start_ns = launch_start,
-                    .dur_ns = launch_dur,
-                    .correlation_id = id,
-                    .flow_out = id});
-          now += launch_dur + jitter(1'000);
+          t->mutable_slices().push_back(Slice{.track = thread,
+                                              .name = launch_name,
+                                              .category = launch_cat,
+                                              .start_ns = launch_start,
+                                              .dur_ns = launch_dur,
+                                              .correlation_id = id,
+                                              .flow_out = id});
+          now += launch_dur + dur(op.host_ns * 0.4);
           op_slice.dur_ns = now - op_slice.start_ns;
           t->mutable_slices().push_back(std::move(op_slice));
-          const int stream = static_cast<int>(id % 2);
-          const int64_t dev_start = std::max(device_free[stream], launch_start + jitter(4'000));
-          const int64_t dev_dur = jitter(12'000);
-          device_free[stream] = dev_start + dev_dur + 500;
-          t->mutable_slices().push_back(Slice{.track = streams[stream],
-                                              .name = t->intern(kernels[op]),
-                                              .category = kernel,
+          const int64_t dev_start = std::max(device_free, launch_start + dur(4'500));
+          const int64_t dev_dur = dur(op.device_ns);
+          device_free = dev_start + dev_dur + dur(1'100);
+          t->mutable_slices().push_back(Slice{.track = stream,
+                                              .name = op.kernel,
+                                              .category = kernel_cat,
                                               .start_ns = dev_start,
                                               .dur_ns = dev_dur,
                                               .op_kind = DeviceOpKind::kKernel,
@@ -112,23 +187,16 @@ const Trace& RealisticTrace() {
                                               .flow_in = id});
         }
         t->mutable_slices().push_back(Slice{.track = thread,
-                                            .name = t->intern("forward"),
+                                            .name = forward,
                                             .category = host,
                                             .start_ns = fwd_start,
                                             .dur_ns = now - fwd_start});
-        Slice copy{.track = streams[0],
-                   .name = t->intern("Memcpy HtoD"),
-                   .category = h2d,
-                   .start_ns = device_free[0],
-                   .dur_ns = jitter(20'000),
-                   .op_kind = DeviceOpKind::kMemcpyH2D};
-        copy.args.push_back({bytes_key, int64_t{602'112}});
-        device_free[0] += copy.dur_ns + 500;
-        t->mutable_slices().push_back(std::move(copy));
-        t->mutable_counters().push_back({queue, now, static_cast<double>(rng() % 32)});
+        t->mutable_counters().push_back({queue, now, static_cast<double>(rng() % 8)});
         t->mutable_counters().push_back(
-            {memory, device_free[0], static_cast<double>((rng() % 4096) << 20)});
-        now += jitter(3'000);
+            {memory, device_free,
+             static_cast<double>(int64_t{6'000} << 20) + static_cast<double>((rng() % 64) << 20)});
+        // The host waits for the device (synchronize) before the next step.
+        now = std::max(now, device_free) + dur(15'000);
         profiler_step.dur_ns = now - step_start;
         t->mutable_slices().push_back(std::move(profiler_step));
       }

@@ -104,6 +104,8 @@ class PerfettoDecoder {
   absl::flat_hash_map<uint64_t, uint32_t> track_index_;
   std::vector<TrackDesc> tracks_;
   std::vector<uint32_t> descriptor_order_;  // indices into tracks_, as described
+  static constexpr uint64_t kDenseUuids = 1 << 16;
+  std::vector<uint32_t> dense_tracks_;  // uuid < kDenseUuids → index into tracks_ + 1 (0: none)
   uint64_t last_uuid_ = UINT64_MAX;
   uint32_t last_track_ = 0;
   std::vector<Arg> args_;

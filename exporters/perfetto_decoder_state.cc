@@ -22,6 +22,13 @@ PerfettoDecoder::Sequence& PerfettoDecoder::GetSequence(uint32_t id) {
 
 PerfettoDecoder::TrackDesc& PerfettoDecoder::Track(uint64_t uuid) {
   if (uuid == last_uuid_) return tracks_[last_track_];
+  // Small uuids (ours count up from 1) skip the hash map: events of interleaved tracks
+  // would otherwise look it up on nearly every packet.
+  if (uuid < kDenseUuids && uuid < dense_tracks_.size() && dense_tracks_[uuid] != 0) {
+    last_uuid_ = uuid;
+    last_track_ = dense_tracks_[uuid] - 1;
+    return tracks_[last_track_];
+  }
   auto [it, inserted] = track_index_.try_emplace(uuid, static_cast<uint32_t>(tracks_.size()));
   if (inserted) {
     tracks_.emplace_back();
@@ -29,16 +36,29 @@ PerfettoDecoder::TrackDesc& PerfettoDecoder::Track(uint64_t uuid) {
   }
   last_uuid_ = uuid;
   last_track_ = it->second;
+  if (uuid < kDenseUuids) {
+    if (dense_tracks_.size() <= uuid) dense_tracks_.resize(uuid + 1, 0);
+    dense_tracks_[uuid] = it->second + 1;
+  }
   return tracks_[it->second];
 }
 
 int64_t PerfettoDecoder::ToTraceTime(Sequence& seq, uint32_t clock_id, uint64_t ts) {
   if (clock_id == 0 || clock_id == trace_clock_) return static_cast<int64_t>(ts);
   ClockState* clock = nullptr;
-  auto& clocks = clock_id >= 64 && clock_id <= 127 ? seq.clocks : global_clocks_;
-  auto it = clocks.find(clock_id);
-  if (it != clocks.end()) clock = it->second.get();
-  if (clock == nullptr) return static_cast<int64_t>(ts);  // unknown clock: taken as-is
+  const bool sequence_scoped = clock_id >= 64 && clock_id <= 127;
+  if (sequence_scoped && clock_id == seq.last_clock_id) {
+    clock = seq.last_clock;
+  } else {
+    auto& clocks = sequence_scoped ? seq.clocks : global_clocks_;
+    auto it = clocks.find(clock_id);
+    if (it != clocks.end()) clock = it->second.get();
+    if (clock == nullptr) return static_cast<int64_t>(ts);  // unknown clock: taken as-is
+    if (sequence_scoped) {
+      seq.last_clock_id = clock_id;
+      seq.last_clock = clock;
+    }
+  }
   const int64_t ns = static_cast<int64_t>(ts * clock->multiplier);
   if (clock->incremental) {
     clock->running_ns += ns;

@@ -51,6 +51,10 @@ struct PerfettoDecoder::Sequence {
   uint32_t default_clock = 0;
   uint64_t default_track = 0;
   absl::flat_hash_map<uint32_t, std::unique_ptr<ClockState>> clocks;  // ids 64..127
+  // The clock the last packet used (clocks are never erased, so the pointer stays valid):
+  // almost every packet uses the sequence's default clock, a hash lookup saved per packet.
+  uint32_t last_clock_id = 0;
+  ClockState* last_clock = nullptr;
 
   void Reset() {
     names.Clear();
