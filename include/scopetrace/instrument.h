@@ -22,6 +22,8 @@
 // Cost: while no capture is active (before start(), in WAIT steps) a macro is a relaxed
 // atomic load and a branch. While capturing, a scope without args is two clock reads and
 // one 24-byte record into the thread's ring; args and dynamic names add their bytes.
+// Under OverheadPolicy::kSampleHottest a site may keep only 1 in N of its events (the
+// trace's metadata says which and from when).
 // Nothing on this path locks, allocates or makes a system call (a thread's first event
 // allocates its ring once). Defining SCOPETRACE_DISABLE compiles every macro to nothing.
 
@@ -76,6 +78,20 @@ inline uint64_t Ticks() {
   if (__builtin_expect(g_ticks_from_tsc, 1)) return __rdtsc();
 #endif
   return MonotonicNs();
+}
+
+// Out of line: only sites the budget policy samples get here. Counts the calling
+// thread's events of `site` and keeps every `every`-th.
+bool KeepSampled(const Site* site, uint32_t every);
+
+// Whether this event of `site` is recorded: yes unless the budget policy sampled the site.
+// Checked only once capture is on, so the disabled path stays a load and a branch; on
+// the enabled path it is one relaxed load of the site (in a line the event is about to
+// name anyway) and a predictable branch.
+inline bool Keep(const Site* site) {
+  const uint32_t every = site->sample_every.load(std::memory_order_relaxed);
+  if (__builtin_expect(every <= 1, 1)) return true;
+  return KeepSampled(site, every);
 }
 
 inline ThreadRing* Ring() {
@@ -175,7 +191,7 @@ bool EmitWithPayload(uintptr_t tag, uint64_t ts, const Site* site, std::string_v
 class Scope {
  public:
   explicit Scope(const Site* site) {
-    if (CaptureEnabled()) {
+    if (CaptureEnabled() && Keep(site)) {
       site_ = site;
       begin_ = Ticks();
     }
@@ -201,7 +217,9 @@ class PayloadScope {
   template <typename... Args>
   PayloadScope(const Site* site, std::string_view name, const Args&... args) {
     static_assert(sizeof...(Args) % 2 == 0, "scopetrace args come in key, value pairs");
-    if (CaptureEnabled()) open_ = EmitWithPayload(kTagOpen, Ticks(), site, name, args...);
+    if (CaptureEnabled() && Keep(site)) {
+      open_ = EmitWithPayload(kTagOpen, Ticks(), site, name, args...);
+    }
   }
   ~PayloadScope() {
     if (open_) t_ring->PushClose(Ticks());
@@ -216,7 +234,7 @@ class PayloadScope {
 template <typename... Args>
 inline void EmitInstant(const Site* site, std::string_view name, const Args&... args) {
   static_assert(sizeof...(Args) % 2 == 0, "scopetrace args come in key, value pairs");
-  if (!CaptureEnabled()) return;
+  if (!CaptureEnabled() || !Keep(site)) return;
   const uint64_t ts = Ticks();
   if (sizeof...(Args) == 0 && site->name != nullptr) {
     if (ThreadRing* ring = Ring()) ring->PushValue(kTagInstant, ts, 0, site);
@@ -228,7 +246,7 @@ inline void EmitInstant(const Site* site, std::string_view name, const Args&... 
 template <typename T>
 inline void EmitCounter(const Site* site, T value) {
   static_assert(std::is_arithmetic_v<T>, "SCOPETRACE_COUNTER takes an int or a double");
-  if (!CaptureEnabled()) return;
+  if (!CaptureEnabled() || !Keep(site)) return;
   const uint64_t ts = Ticks();
   ThreadRing* ring = Ring();
   if (ring == nullptr) return;

@@ -34,7 +34,12 @@ struct alignas(8) Site {
   const char* name;  // nullptr for dynamic names (carried in the payload)
   const char* category;
   SiteKind kind;
+  // 0 or 1: every event is kept. N > 1: each thread keeps 1 in N of this site's events
+  // (set by the overhead budget policy, OverheadPolicy::kSampleHottest). Mutable so a site
+  // can stay a `constexpr` object; the compiler then keeps it in writable memory.
+  mutable std::atomic<uint32_t> sample_every{0};
 };
+static_assert(sizeof(Site) == 24, "the sampling switch fits in the site's padding");
 
 enum RecordTag : uintptr_t {
   kTagComplete = 0,
