@@ -12,7 +12,7 @@ using wire::Decoder;
 using wire::Field;
 
 PerfettoDecoder::Sequence& PerfettoDecoder::GetSequence(uint32_t id) {
-  if (id == last_sequence_id_) return *last_sequence_;
+  if (last_sequence_ != nullptr && id == last_sequence_id_) return *last_sequence_;
   std::unique_ptr<Sequence>& seq = sequences_[id];
   if (seq == nullptr) seq = std::make_unique<Sequence>();
   last_sequence_id_ = id;
@@ -59,12 +59,15 @@ int64_t PerfettoDecoder::ToTraceTime(Sequence& seq, uint32_t clock_id, uint64_t 
       seq.last_clock = clock;
     }
   }
-  const int64_t ns = static_cast<int64_t>(ts * clock->multiplier);
+  // Unsigned (wrapping) arithmetic: hostile deltas and offsets must not overflow a
+  // signed integer (undefined behaviour; found by perfetto_reader_fuzzer).
+  const uint64_t ns = ts * clock->multiplier;
+  const auto offset = static_cast<uint64_t>(clock->offset_ns);
   if (clock->incremental) {
-    clock->running_ns += ns;
-    return clock->running_ns + clock->offset_ns;
+    clock->running_ns = static_cast<int64_t>(static_cast<uint64_t>(clock->running_ns) + ns);
+    return static_cast<int64_t>(static_cast<uint64_t>(clock->running_ns) + offset);
   }
-  return ns + clock->offset_ns;
+  return static_cast<int64_t>(ns + offset);
 }
 
 void PerfettoDecoder::DecodeDefaults(Sequence& seq, std::string_view bytes) {

@@ -25,7 +25,16 @@ for fuzzer in "$dir"/*_fuzzer; do
   name=$(basename "$fuzzer")
   corpus="$dir/corpus/$name"
   mkdir -p "$corpus"
-  cp -n tests/fuzz/corpus/* "$corpus"/ 2>/dev/null || true
+  # Each target is seeded with the traces of its format (the JSON target skips nothing,
+  # but binary seeds would only teach it to start with '{').
+  case $name in
+    json_*) seeds=(tests/fuzz/corpus/*.json) ;;
+    perfetto_*) seeds=(tests/fuzz/corpus/*.pftrace tests/fuzz/corpus/*.pftrace.zst) ;;
+    *) seeds=(tests/fuzz/corpus/*) ;;
+  esac
+  for seed in "${seeds[@]}"; do
+    [[ -f $seed ]] && cp -n "$seed" "$corpus"/
+  done
   echo "== $name for ${seconds}s"
   if ! "$fuzzer" "$corpus" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
       -artifact_prefix="$dir/artifacts/$name-" -print_final_stats=1 \

@@ -286,7 +286,13 @@ class Profiler::Impl {
     if (metadata.overhead.over_budget) {
       std::string hottest;
       for (const std::string& scope : metadata.overhead.top_scopes) {
-        absl::StrAppend(&hottest, hottest.empty() ? "" : ", ", scope);
+        // Dynamic names may be huge or hold control bytes: one short stderr line.
+        std::string shown = scope.substr(0, 120);
+        for (char& c : shown) {
+          if (static_cast<unsigned char>(c) < 0x20) c = '?';
+        }
+        if (shown.size() < scope.size()) shown += "...";
+        absl::StrAppend(&hottest, hottest.empty() ? "" : ", ", shown);
       }
       std::fprintf(stderr,
                    "scopetrace: cycle %lld overhead %.2f%% is over the %.2f%% budget; most "

@@ -23,6 +23,18 @@
 //
 // One profiler captures at a time in a process. `step()` and `stop()` may be called from
 // any one thread (the "step thread"); instrumentation works from every thread.
+//
+// Failure behaviour (see docs/reliability.md):
+//  - Process exit without stop(): the first start() registers a std::atexit handler that
+//    stops the profiler still capturing, so exit() or returning from main hands the open
+//    cycle over and waits for it to be written. Not covered (the open cycle is lost):
+//    _exit(), quick_exit(), abort() and fatal signals; and exit() racing a step()/stop()
+//    on another thread is the caller's data race.
+//  - fork(): in the child the profiler is off (running() is false, step() and stop() do
+//    nothing, instrumentation records nothing); the parent's capture is unaffected.
+//  - A failing write or a throwing on_trace_ready: counted in ProfilerStats::export_errors
+//    with last_export_error and one stderr line; no file is left under the final name or
+//    a temporary one; capture goes on and later cycles are delivered.
 
 #ifndef SCOPETRACE_PROFILER_H_
 #define SCOPETRACE_PROFILER_H_
