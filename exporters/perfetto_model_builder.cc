@@ -10,6 +10,14 @@
 namespace scopetrace::exporters {
 namespace {
 
+// end - begin for timestamps from the file, which may be hostile: computed without signed
+// overflow, and 0 when the end precedes the begin.
+int64_t NonNegativeSpan(int64_t begin, int64_t end) {
+  if (end <= begin) return 0;
+  const uint64_t span = static_cast<uint64_t>(end) - static_cast<uint64_t>(begin);
+  return span > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(span);
+}
+
 constexpr TrackId kNoTrack = UINT32_MAX;
 constexpr int kMaxTrackDepth = 100;  // trace_processor's limit on parent chains
 
@@ -146,7 +154,7 @@ void PerfettoDecoder::PairEvents(TrackDesc& desc, TrackId track) {
         if (open.empty()) break;  // an END without an open slice is ignored, as in TP
         Slice& s = slices[open.back()];
         open.pop_back();
-        s.dur_ns = e.ts - s.start_ns;
+        s.dur_ns = NonNegativeSpan(s.start_ns, e.ts);
         // What an END carries belongs to the slice it closes.
         if (e.args_count > 0) {
           for (Arg& a : take_args(e)) s.args.push_back(std::move(a));
@@ -174,7 +182,7 @@ void PerfettoDecoder::PairEvents(TrackDesc& desc, TrackId track) {
     }
   }
   // Never ended (the file was cut): they last until the last timestamp in the file.
-  for (size_t i : open) slices[i].dur_ns = std::max<int64_t>(max_ts_ - slices[i].start_ns, 0);
+  for (size_t i : open) slices[i].dur_ns = NonNegativeSpan(slices[i].start_ns, max_ts_);
   std::vector<RawEvent>().swap(events);
 }
 
