@@ -119,7 +119,7 @@ void Collector::Run() {
     interval = drained > 0 ? kBusyInterval : std::min(interval * 2, kIdleInterval);
     if (devices_.poll) devices_.poll();
     for (auto& [index, cycle] : cycles_) cycle.builder->FlushToSink(kStreamChunkEvents);
-    FinishReadyCycles(stopped_);
+    FinishReadyCycles();
     if (stopped_ && cycles_.empty()) break;
   }
 }
@@ -211,8 +211,7 @@ void Collector::AttributeDrops(int64_t tid, uint64_t dropped) {
   }
 }
 
-void Collector::FinishReadyCycles(bool stopping) {
-  (void)stopping;
+void Collector::FinishReadyCycles() {
   const int64_t now_ns = static_cast<int64_t>(MonotonicNs());
   while (!cycles_.empty()) {
     OpenCycle& cycle = cycles_.begin()->second;

@@ -81,7 +81,7 @@ class Collector {
   void DrainRings();
   // Assigns `event` to a cycle, or keeps it pending; returns false when kept pending.
   bool Classify(HostEvent& event);
-  void FinishReadyCycles(bool stopping);
+  void FinishReadyCycles();
   void AttributeDrops(int64_t tid, uint64_t dropped);
   std::unique_ptr<CycleBuilder> NewCycle(int64_t index, int64_t start_ns);
 
