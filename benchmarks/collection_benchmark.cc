@@ -11,6 +11,7 @@
 // Reported: events/s captured (in the traces handed to on_trace_ready), the producers'
 // attempted rate, and the share dropped at full rings.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -35,6 +36,8 @@ struct Result {
   uint64_t attempted = 0;
   uint64_t captured = 0;
   uint64_t dropped = 0;
+  double collector_cpu_s = 0;
+  double exporter_cpu_s = 0;
 };
 
 Result Run(double seconds, double per_thread_rate /* 0: unpaced */) {
@@ -87,6 +90,8 @@ Result Run(double seconds, double per_thread_rate /* 0: unpaced */) {
   const double elapsed = static_cast<double>(MonotonicNs() - begin) / 1e9;
   profiler.stop();
   Result result;
+  result.collector_cpu_s = profiler.stats().collector_cpu_seconds;
+  result.exporter_cpu_s = profiler.stats().exporter_cpu_seconds;
   result.attempted = attempted[0] + attempted[1];
   result.dropped = dropped[0] + dropped[1];
   result.captured = captured.load();
@@ -111,6 +116,18 @@ int Main(int argc, char** argv) {
         fmt::format("attempted {:.2f} M/s, dropped {:.3f} %", r.attempted_per_s / 1e6, drop_pct),
         rate > 0 ? "0 drops at 10 M/s" : "-",
         rate > 0 ? Verdict(r.dropped == 0 && r.attempted_per_s >= 9.5e6) : "");
+    // The background threads' CPU per captured event: what decides the rate they can
+    // sustain on a core of their own, whatever the neighbours on a shared machine do.
+    const double events = static_cast<double>(std::max<uint64_t>(1, r.captured));
+    const double collector_ns = r.collector_cpu_s * 1e9 / events;
+    const double exporter_ns = r.exporter_cpu_s * 1e9 / events;
+    Row(fmt::format("  collector thread CPU ({})", rate > 0 ? "paced" : "unpaced"),
+        fmt::format("{:.1f} ns/event", collector_ns),
+        fmt::format("ceiling {:.1f} M events/s on one core", 1e3 / collector_ns), "-", "");
+    Row(fmt::format("  export thread CPU ({})", rate > 0 ? "paced" : "unpaced"),
+        fmt::format("{:.1f} ns/event", exporter_ns),
+        fmt::format("sort + on_trace_ready + free; ceiling {:.1f} M/s", 1e3 / exporter_ns), "-",
+        "");
   }
   return 0;
 }

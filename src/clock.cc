@@ -58,6 +58,7 @@ TickClock::Pair TickClock::ReadPair() {
 
 void TickClock::Start() {
   pairs_.clear();
+  segment_ = Segment{};
   if (!g_ticks_from_tsc) {
     ns_per_tick_ = 1.0;
     return;
@@ -83,7 +84,7 @@ void TickClock::Append(const Pair& pair) {
   pairs_.push_back(pair);
   if (pairs_.size() > kMaxPairs) {
     pairs_.pop_front();
-    segment_ = 0;
+    segment_ = Segment{};
   }
   if (pairs_.size() >= 2) {
     ns_per_tick_ = static_cast<double>(pairs_.back().ns - pairs_.front().ns) /
@@ -99,18 +100,27 @@ int64_t TickClock::ToNs(uint64_t ticks) const {
   };
   if (ticks <= pairs_.front().ticks) return extrapolate(pairs_.front());
   if (ticks >= pairs_.back().ticks) return extrapolate(pairs_.back());
-  // Consecutive events almost always fall in the segment of the previous one.
-  if (segment_ + 1 >= pairs_.size() || ticks < pairs_[segment_].ticks ||
-      ticks >= pairs_[segment_ + 1].ticks) {
-    auto upper = std::upper_bound(pairs_.begin(), pairs_.end(), ticks,
-                                  [](uint64_t t, const Pair& p) { return t < p.ticks; });
-    segment_ = static_cast<size_t>(upper - pairs_.begin()) - 1;
-  }
-  const Pair& lo = pairs_[segment_];
-  const Pair& hi = pairs_[segment_ + 1];
-  const double fraction =
-      static_cast<double>(ticks - lo.ticks) / static_cast<double>(hi.ticks - lo.ticks);
-  return lo.ns + static_cast<int64_t>(std::llround(fraction * static_cast<double>(hi.ns - lo.ns)));
+  if (ticks < segment_.lo_ticks || ticks >= segment_.hi_ticks) FindSegment(ticks);
+  const uint64_t delta = ticks - segment_.lo_ticks;
+  const auto scaled = static_cast<uint64_t>(
+      (static_cast<unsigned __int128>(delta) * segment_.ns_per_tick_q32 + (uint64_t{1} << 31)) >>
+      32);
+  return segment_.lo_ns + static_cast<int64_t>(scaled);
+}
+
+void TickClock::FindSegment(uint64_t ticks) const {
+  // Called with pairs_.front().ticks < ticks < pairs_.back().ticks.
+  auto upper = std::upper_bound(pairs_.begin(), pairs_.end(), ticks,
+                                [](uint64_t t, const Pair& p) { return t < p.ticks; });
+  const Pair& lo = *(upper - 1);
+  const Pair& hi = *upper;
+  segment_.lo_ticks = lo.ticks;
+  segment_.hi_ticks = hi.ticks;
+  segment_.lo_ns = lo.ns;
+  // A pure function of the two pairs, so a tick value converts the same way every time.
+  segment_.ns_per_tick_q32 = static_cast<uint64_t>(
+      (static_cast<unsigned __int128>(static_cast<uint64_t>(hi.ns - lo.ns)) << 32) /
+      (hi.ticks - lo.ticks));
 }
 
 }  // namespace scopetrace::internal

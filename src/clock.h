@@ -44,7 +44,16 @@ class TickClock {
   // Bounded: ~4 minutes of pairs at the fastest drain cadence; older values extrapolate.
   static constexpr size_t kMaxPairs = size_t{1} << 18;
   std::deque<Pair> pairs_;
-  mutable size_t segment_ = 0;  // the last interpolation segment used (a cache)
+  // The last interpolation segment used (a cache): consecutive events almost always fall
+  // in it, and then a conversion is one multiply in 32.32 fixed point, no division.
+  struct Segment {
+    uint64_t lo_ticks = 1;
+    uint64_t hi_ticks = 0;  // empty until first used
+    int64_t lo_ns = 0;
+    uint64_t ns_per_tick_q32 = 0;
+  };
+  void FindSegment(uint64_t ticks) const;
+  mutable Segment segment_;
   double ns_per_tick_ = 1.0;
 };
 

@@ -65,17 +65,30 @@ int64_t Collector::cycles_discarded() const {
 }
 
 void Collector::Run() {
+  NameThisThread("scopetrace-coll");
   std::vector<Boundary> boundaries;
   absl::Duration interval = kBusyInterval;
   for (;;) {
+    ThreadRegistry::Get().Snapshot(threads_);
     {
       std::unique_lock<std::mutex> lock(mu_);
       wake_cv_.wait_for(lock, absl::ToChronoNanoseconds(interval), [this] { return wake_; });
+      // Where each ring's published records end, read before safe_ticks_ (and so before
+      // the clock pair below): every event decoded in this round then began before
+      // safe_ticks_ and is assigned at once (Classify keeps a straggler pending anyway),
+      // and every tick value lies before the newest pair, so it is converted by
+      // interpolation (a pure function of the ticks), never extrapolated.
+      heads_.clear();
+      for (ThreadState* state : threads_) {
+        // Read before the head: everything the thread wrote before it exited is then
+        // below the head, and the state can be reaped right after this round's drain.
+        const bool exited = state->exited.load(std::memory_order_acquire);
+        heads_.push_back(HeadSnapshot{state->ring.AcquireHead(), exited});
+      }
       boundaries.swap(posted_);
       wake_ = false;
       safe_ticks_ = Ticks();
     }
-    // After safe_ticks_: every event classified in this round lies before this pair.
     clock_.Sample();
     for (const Boundary& boundary : boundaries) ApplyBoundary(boundary);
     boundaries.clear();
@@ -86,41 +99,70 @@ void Collector::Run() {
       }
       pending_.swap(still_pending);
     }
-    const size_t drained = [&] {
-      size_t total = 0;
-      ThreadRegistry::Get().Snapshot(threads_);
-      for (ThreadState* state : threads_) {
-        // Read before draining: everything the thread wrote before it exited is then
-        // visible to this drain, and the state can be reaped right after.
-        const bool exited = state->exited.load(std::memory_order_acquire);
-        std::unique_ptr<RingDecoder>& decoder = decoders_[state];
-        if (!decoder) decoder = std::make_unique<RingDecoder>(state->tid);
-        drained_.clear();
-        total += decoder->Drain(state->ring, drained_);
-        for (HostEvent& event : drained_) {
-          if (!Classify(event)) pending_.push_back(std::move(event));
-        }
-        const uint64_t dropped = state->ring.dropped();
-        uint64_t& seen = dropped_seen_[state];
-        if (dropped > seen) {
-          AttributeDrops(state->tid, dropped - seen);
-          seen = dropped;
-        }
-        if (exited) {
-          std::string name = ThreadRegistry::Get().ThreadName(state->tid);
-          if (!name.empty()) exited_thread_names_[state->tid] = std::move(name);
-          decoders_.erase(state);
-          dropped_seen_.erase(state);
-          ThreadRegistry::Get().Reap(state);
-        }
-      }
-      return total;
-    }();
+    size_t drained = 0;
+    for (size_t i = 0; i < threads_.size(); ++i) {
+      drained += DrainThread(*threads_[i], heads_[i]);
+    }
     interval = drained > 0 ? kBusyInterval : std::min(interval * 2, kIdleInterval);
     if (devices_.poll) devices_.poll();
     for (auto& [index, cycle] : cycles_) cycle.builder->FlushToSink(kStreamChunkEvents);
     FinishReadyCycles();
+    cpu_.Publish();
     if (stopped_ && cycles_.empty()) break;
+  }
+}
+
+// Receives one thread's decoded events.
+struct Collector::EventVisitor {
+  Collector& collector;
+  int64_t tid;
+  void Complete(const Site* site, uint64_t begin, uint64_t end) {
+    collector.AddComplete(tid, site, begin, end);
+  }
+  void Event(HostEvent& event) {
+    if (!collector.Classify(event)) collector.pending_.push_back(std::move(event));
+  }
+};
+
+size_t Collector::DrainThread(ThreadState& state, const HeadSnapshot& head) {
+  std::unique_ptr<RingDecoder>& decoder = decoders_[&state];
+  if (!decoder) decoder = std::make_unique<RingDecoder>(state.tid);
+  EventVisitor visitor{*this, state.tid};
+  const size_t events = decoder->DrainUpTo(state.ring, head.head, visitor);
+  const uint64_t dropped = state.ring.dropped();
+  uint64_t& seen = dropped_seen_[&state];
+  if (dropped > seen) {
+    AttributeDrops(state.tid, dropped - seen);
+    seen = dropped;
+  }
+  if (head.exited) {
+    std::string name = ThreadRegistry::Get().ThreadName(state.tid);
+    if (!name.empty()) exited_thread_names_[state.tid] = std::move(name);
+    decoders_.erase(&state);
+    dropped_seen_.erase(&state);
+    ThreadRegistry::Get().Reap(&state);
+  }
+  return events;
+}
+
+void Collector::AddComplete(int64_t tid, const Site* site, uint64_t begin, uint64_t end) {
+  // Fast path: the event began in the step still running, before safe_ticks_ (see
+  // Classify), which is where nearly every event of a busy capture lands.
+  if (begin >= open_step_begin_ && begin < safe_ticks_) {
+    if (open_step_cycle_ != nullptr) {
+      open_step_cycle_->AddComplete(site, tid, clock_.ToNs(begin), clock_.ToNs(end));
+    }
+    return;
+  }
+  const Placement placement = Place(begin);
+  if (placement.cycle != nullptr) {
+    placement.cycle->AddComplete(site, tid, clock_.ToNs(begin), clock_.ToNs(end));
+  } else if (placement.pending) {
+    HostEvent& event = pending_.emplace_back();
+    event.site = site;
+    event.tid = tid;
+    event.begin = begin;
+    event.end = end;
   }
 }
 
@@ -145,6 +187,8 @@ void Collector::ApplyBoundary(const Boundary& boundary) {
       ++cycles_discarded_;
     }
   }
+  open_step_begin_ = UINT64_MAX;  // no step is open until the one below is pushed
+  open_step_cycle_ = nullptr;
   if (boundary.stop) {
     stopped_ = true;
     return;
@@ -163,6 +207,8 @@ void Collector::ApplyBoundary(const Boundary& boundary) {
     }
   }
   intervals_.push_back(next);
+  open_step_begin_ = next.begin;
+  open_step_cycle_ = next.cycle >= 0 ? cycles_[next.cycle].builder.get() : nullptr;
 }
 
 std::unique_ptr<CycleBuilder> Collector::NewCycle(int64_t index, int64_t start_ns) {
@@ -184,20 +230,33 @@ std::unique_ptr<CycleBuilder> Collector::NewCycle(int64_t index, int64_t start_n
   return builder;
 }
 
-bool Collector::Classify(HostEvent& event) {
-  const uint64_t t = event.begin;
-  if (intervals_.empty() || t < intervals_.front().begin) return true;  // before capture
-  auto it = std::upper_bound(intervals_.begin(), intervals_.end(), t,
-                             [](uint64_t ticks, const Interval& i) { return ticks < i.begin; });
-  const Interval& interval = *(it - 1);
-  if (interval.end == UINT64_MAX) return false;              // the next boundary decides
-  if (t >= interval.end || interval.cycle < 0) return true;  // after stop, warmup or wait
+Collector::Placement Collector::Place(uint64_t t) {
+  if (intervals_.empty() || t < intervals_.front().begin) return {};  // before capture
+  // Events arrive in runs from one step: try the interval of the previous lookup first.
+  if (t < intervals_[last_interval_].begin || t >= intervals_[last_interval_].end) {
+    auto it = std::upper_bound(intervals_.begin(), intervals_.end(), t,
+                               [](uint64_t ticks, const Interval& i) { return ticks < i.begin; });
+    last_interval_ = static_cast<size_t>(it - intervals_.begin()) - 1;
+  }
+  const Interval& interval = intervals_[last_interval_];
+  // In the step still running: every boundary before safe_ticks_ has been posted, so an
+  // event that began before it belongs to this step; a later one waits for the next round.
+  if (interval.end == UINT64_MAX && t >= safe_ticks_) return {.pending = true};
+  if (t >= interval.end || interval.cycle < 0) return {};  // after stop, warmup or wait
   auto cycle = cycles_.find(interval.cycle);
   if (cycle == cycles_.end()) {
     ++late_host_events_;  // its cycle was handed over already
-    return true;
+    return {};
   }
-  cycle->second.builder->AddHostEvent(event, clock_.ToNs(event.begin), clock_.ToNs(event.end));
+  return {.cycle = cycle->second.builder.get()};
+}
+
+bool Collector::Classify(HostEvent& event) {
+  const Placement placement = Place(event.begin);
+  if (placement.pending) return false;
+  if (placement.cycle != nullptr) {
+    placement.cycle->AddHostEvent(event, clock_.ToNs(event.begin), clock_.ToNs(event.end));
+  }
   return true;
 }
 

@@ -23,6 +23,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "scopetrace/schedule.h"
+#include "src/background_thread.h"
 #include "src/clock.h"
 #include "src/cycle_builder.h"
 #include "src/host_event.h"
@@ -61,6 +62,8 @@ class Collector {
 
   int64_t cycles_completed() const;
   int64_t cycles_discarded() const;
+  // CPU time the collector thread has used so far.
+  int64_t cpu_ns() const { return cpu_.ns(); }
 
  private:
   struct Interval {
@@ -78,7 +81,22 @@ class Collector {
 
   void Run();
   void ApplyBoundary(const Boundary& boundary);
-  void DrainRings();
+  struct HeadSnapshot {
+    uint64_t head = 0;
+    bool exited = false;
+  };
+  struct EventVisitor;
+  // Decodes `state`'s records below `head.head`; reaps the thread if it had exited.
+  size_t DrainThread(ThreadState& state, const HeadSnapshot& head);
+  // A scope with a static name and no payload, still in ticks.
+  void AddComplete(int64_t tid, const Site* site, uint64_t begin, uint64_t end);
+  // Where an event that began at `t` goes: to `cycle`, pending (the next round decides),
+  // or nowhere (before capture, warmup/wait steps, after stop, or late: counted).
+  struct Placement {
+    CycleBuilder* cycle = nullptr;
+    bool pending = false;
+  };
+  Placement Place(uint64_t t);
   // Assigns `event` to a cycle, or keeps it pending; returns false when kept pending.
   bool Classify(HostEvent& event);
   void FinishReadyCycles();
@@ -103,9 +121,14 @@ class Collector {
   bool stopped_ = false;
   uint64_t safe_ticks_ = 0;
   std::vector<Interval> intervals_;
+  size_t last_interval_ = 0;  // the interval Place() found last (a cache)
   std::map<int64_t, OpenCycle> cycles_;
   int64_t next_cycle_ = 0;
-  std::vector<HostEvent> drained_;
+  // The step still running (the last interval) and its cycle's builder, or nullptr when
+  // that step is not recorded; UINT64_MAX / nullptr while no step runs.
+  uint64_t open_step_begin_ = UINT64_MAX;
+  CycleBuilder* open_step_cycle_ = nullptr;
+  std::vector<HeadSnapshot> heads_;
   std::vector<HostEvent> pending_;
   std::vector<ThreadState*> threads_;
   absl::flat_hash_map<ThreadState*, std::unique_ptr<RingDecoder>> decoders_;
@@ -113,6 +136,7 @@ class Collector {
   absl::flat_hash_map<int64_t, std::string> exited_thread_names_;
   absl::flat_hash_map<int64_t, uint64_t> unattributed_drops_;
   uint64_t late_host_events_ = 0;
+  CpuTimeMeter cpu_;
   std::thread thread_;
 };
 

@@ -3,13 +3,19 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "fmt/format.h"
+#include "src/event_sort.h"
 
 namespace scopetrace::internal {
 
 CycleBuilder::CycleBuilder(const SessionInfo& session, int64_t cycle_index, int64_t start_ns)
-    : session_(session), trace_(std::make_unique<Trace>()), start_ns_(start_ns) {
+    : session_(session),
+      trace_(std::make_unique<Trace>()),
+      host_slices_(session.storage_pool),
+      start_ns_(start_ns) {
   TraceMetadata& metadata = trace_->mutable_metadata();
   metadata.cycle = cycle_index;
+  if (session.storage_pool != nullptr) session.storage_pool->Reuse(*trace_);
   trace_->add_process(Process{.pid = session.pid, .name = session.process_name});
 }
 
@@ -57,31 +63,23 @@ std::vector<Arg> CycleBuilder::ConvertArgs(HostEvent& event) {
 }
 
 void CycleBuilder::AddHostEvent(HostEvent& event, int64_t begin_ns, int64_t end_ns) {
-  if (event.site != cached_site_) {
-    cached_ids_ = &IdsFor(event.site);
-    cached_site_ = event.site;
+  SiteIds& ids = CachedIds(event.site);
+  ++ids.events;
+  ThreadCounts& counts = CachedCounts(event.tid);
+  StringId name = ids.name;
+  if (event.site->name == nullptr) {
+    name = trace_->intern(event.dynamic_name);
+    if (event.kind != HostEvent::Kind::kCounter) ++dynamic_name_events_[name];
   }
-  const SiteIds& ids = *cached_ids_;
-  ++cached_ids_->events;
-  if (event.tid != cached_tid_) {
-    cached_track_ = ThreadTrack(event.tid);
-    cached_counts_ = &counts_[event.tid];
-    cached_tid_ = event.tid;
-  }
-  const StringId name = event.site->name != nullptr ? ids.name : trace_->intern(event.dynamic_name);
-  ThreadCounts& counts = *cached_counts_;
   switch (event.kind) {
     case HostEvent::Kind::kSlice: {
       const bool payload =
           event.site->name == nullptr || !event.args.empty() || event.correlation_id != 0;
       ++(payload ? counts.payload_scopes : counts.scopes);
-      if (payload) ++cached_ids_->payload_events;
-      Slice& slice = trace_->mutable_slices().emplace_back();
-      slice.track = cached_track_;
+      if (payload) ++ids.payload_events;
+      Slice& slice = host_slices_.Add(cached_track_, begin_ns, end_ns);
       slice.name = name;
       slice.category = ids.category;
-      slice.start_ns = begin_ns;
-      slice.dur_ns = std::max<int64_t>(0, end_ns - begin_ns);
       if (event.correlation_id != 0) {
         slice.correlation_id = event.correlation_id;
         slice.flow_out = event.correlation_id;
@@ -111,12 +109,9 @@ void CycleBuilder::AddHostEvent(HostEvent& event, int64_t begin_ns, int64_t end_
 void CycleBuilder::AddStep(int64_t step, int64_t tid, int64_t begin_ns, int64_t end_ns) {
   if (first_step_ < 0) first_step_ = step;
   last_step_ = step;
-  Slice& slice = trace_->mutable_slices().emplace_back();
-  slice.track = ThreadTrack(tid);
+  Slice& slice = host_slices_.Add(ThreadTrack(tid), begin_ns, end_ns);
   slice.name = trace_->intern(absl::StrCat("ProfilerStep#", step));
   slice.category = trace_->intern("step");
-  slice.start_ns = begin_ns;
-  slice.dur_ns = std::max<int64_t>(0, end_ns - begin_ns);
 }
 
 void CycleBuilder::FillOverhead(TraceMetadata& metadata, int64_t wall_ns) const {
@@ -146,46 +141,42 @@ void CycleBuilder::FillOverhead(TraceMetadata& metadata, int64_t wall_ns) const 
   report.percent = 100.0 * report.total_ns / wall;
   report.over_budget = report.percent > report.budget_percent;
   if (report.over_budget) {
-    // Names counted over the whole cycle: what was streamed out already, plus what is
-    // still in memory. The profiler's own step slices are not the application's doing.
-    absl::flat_hash_map<std::string, uint64_t> events_by_name = streamed_by_name_;
-    const StringId step_category = trace_->find_string("step");
-    for (const Slice& slice : trace_->slices()) {
-      if (slice.category != step_category) ++events_by_name[std::string(trace_->str(slice.name))];
+    // Counted as the events arrived (so streamed-out chunks count too): static names per
+    // call site, dynamic names per name. The profiler's own step slices are not sites.
+    absl::flat_hash_map<StringId, uint64_t> events_by_name = dynamic_name_events_;
+    for (const auto& [site, ids] : site_ids_) {
+      if (site->name != nullptr && site->kind != SiteKind::kCounter) {
+        events_by_name[ids.name] += ids.events;
+      }
     }
-    for (const Instant& instant : trace_->instants()) {
-      ++events_by_name[std::string(trace_->str(instant.name))];
+    std::vector<std::pair<uint64_t, std::string_view>> hottest;
+    for (const auto& [name, count] : events_by_name) {
+      if (count > 0) hottest.emplace_back(count, trace_->str(name));
     }
-    std::vector<std::pair<uint64_t, std::string>> hottest;
-    for (auto& [name, count] : events_by_name) hottest.emplace_back(count, name);
     std::sort(hottest.rbegin(), hottest.rend());
     for (size_t i = 0; i < hottest.size() && i < 5; ++i) {
       report.top_scopes.push_back(
-          absl::StrCat(hottest[i].second, " (", hottest[i].first, " events)"));
+          fmt::format("{} ({} events)", hottest[i].second, hottest[i].first));
     }
   }
 }
 
 void CycleBuilder::FlushToSink(size_t min_events) {
-  if (!sink_ || trace_->event_count() < min_events) return;
-  trace_->SortEvents();
+  if (!sink_) return;
+  if (trace_->event_count() + host_slices_.size() < min_events) return;
+  host_slices_.MergeInto(*trace_);
+  SortCycleEvents(*trace_);  // the host slices are sorted: a check, unless devices added
   if (absl::Status status = sink_->Append(*trace_); !status.ok()) {
     stream_status_ = status;
     sink_.reset();  // abandons the outputs; later events stay in memory
     return;
   }
   streamed_events_ += trace_->event_count();
-  const StringId step_category = trace_->find_string("step");
-  for (const Slice& slice : trace_->slices()) {
-    if (slice.category != step_category) ++streamed_by_name_[std::string(trace_->str(slice.name))];
-  }
-  for (const Instant& instant : trace_->instants()) {
-    ++streamed_by_name_[std::string(trace_->str(instant.name))];
-  }
   // Strings and tracks stay: later chunks refer to them.
-  std::vector<Slice>().swap(trace_->mutable_slices());
-  std::vector<Instant>().swap(trace_->mutable_instants());
-  std::vector<CounterSample>().swap(trace_->mutable_counters());
+  // clear(), not a swap with empty vectors: the next chunk reuses the capacity.
+  trace_->mutable_slices().clear();
+  trace_->mutable_instants().clear();
+  trace_->mutable_counters().clear();
 }
 
 FinishedCycle CycleBuilder::Finish(int64_t end_ns) {
@@ -219,7 +210,10 @@ FinishedCycle CycleBuilder::Finish(int64_t end_ns) {
         " events, which are not in this trace: ", std::string(stream_status_.message()));
   }
   // Sorting is left to the export thread: the collector must keep draining.
-  return FinishedCycle{std::move(trace_), std::move(sink_), stream_status_};
+  return FinishedCycle{.trace = std::move(trace_),
+                       .sink = std::move(sink_),
+                       .stream_status = stream_status_,
+                       .host_slices = std::move(host_slices_)};
 }
 
 }  // namespace scopetrace::internal

@@ -12,7 +12,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "scopetrace/trace.h"
+#include "src/event_storage_pool.h"
 #include "src/host_event.h"
+#include "src/host_slice_runs.h"
 #include "src/overhead.h"
 #include "src/streaming_sink.h"
 
@@ -38,6 +40,8 @@ struct SessionInfo {
   // each cycle's files go. Empty: cycles are built in memory and written when complete.
   std::vector<Format> streamed_formats;
   std::function<std::string(int64_t cycle, Format format)> path_for;
+  // Where cycles get their event vectors from (see EventStoragePool); may be null.
+  EventStoragePool* storage_pool = nullptr;
 };
 
 // A cycle handed from the collector to the export thread.
@@ -48,6 +52,9 @@ struct FinishedCycle {
   // A streaming failure during capture (the outputs were abandoned; `trace` then holds only
   // the events captured after it, and says so in its metadata).
   absl::Status stream_status;
+  // The host slices, not yet in `trace`: Merge() puts them there (export thread).
+  HostSliceRuns host_slices;
+  void Merge() { host_slices.MergeInto(*trace); }
 };
 
 class CycleBuilder {
@@ -55,6 +62,15 @@ class CycleBuilder {
   CycleBuilder(const SessionInfo& session, int64_t cycle_index, int64_t start_ns);
 
   void AddHostEvent(HostEvent& event, int64_t begin_ns, int64_t end_ns);
+  // The common case of AddHostEvent: a scope with a static name and no payload.
+  void AddComplete(const Site* site, int64_t tid, int64_t begin_ns, int64_t end_ns) {
+    SiteIds& ids = CachedIds(site);
+    ++ids.events;
+    ++CachedCounts(tid).scopes;
+    Slice& slice = host_slices_.Add(cached_track_, begin_ns, end_ns);
+    slice.name = ids.name;
+    slice.category = ids.category;
+  }
   // A recorded step: the ProfilerStep#<step> slice on the thread that called step().
   void AddStep(int64_t step, int64_t tid, int64_t begin_ns, int64_t end_ns);
   void AddDrops(int64_t tid, uint64_t dropped) { drops_[tid] += dropped; }
@@ -92,12 +108,30 @@ class CycleBuilder {
     uint64_t counters = 0;
   };
   TrackId ThreadTrack(int64_t tid);
+  // One-entry caches in front of site_ids_ and counts_/thread_tracks_ (the latter also
+  // sets cached_track_): consecutive events mostly share a call site and a thread.
+  SiteIds& CachedIds(const Site* site) {
+    if (site != cached_site_) {
+      cached_ids_ = &IdsFor(site);
+      cached_site_ = site;
+    }
+    return *cached_ids_;
+  }
+  ThreadCounts& CachedCounts(int64_t tid) {
+    if (tid != cached_tid_) {
+      cached_track_ = ThreadTrack(tid);
+      cached_counts_ = &counts_[tid];
+      cached_tid_ = tid;
+    }
+    return *cached_counts_;
+  }
   SiteIds& IdsFor(const Site* site);
   std::vector<Arg> ConvertArgs(HostEvent& event);
   void FillOverhead(TraceMetadata& metadata, int64_t wall_ns) const;
 
   const SessionInfo& session_;
   std::unique_ptr<Trace> trace_;
+  HostSliceRuns host_slices_;  // merged into trace_ by the export thread (FinishedCycle)
   int64_t start_ns_;
   int64_t first_step_ = -1;
   int64_t last_step_ = -1;
@@ -118,8 +152,9 @@ class CycleBuilder {
   std::unique_ptr<StreamingSink> sink_;
   absl::Status stream_status_;
   uint64_t streamed_events_ = 0;
-  // Events per name already streamed out of memory (for the hottest-scope report).
-  absl::flat_hash_map<std::string, uint64_t> streamed_by_name_;
+  // Events per dynamic name (static names are counted per site in site_ids_), for the
+  // hottest-scope report.
+  absl::flat_hash_map<StringId, uint64_t> dynamic_name_events_;
 };
 
 }  // namespace scopetrace::internal

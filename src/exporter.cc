@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "absl/strings/str_cat.h"
+#include "src/event_sort.h"
 
 namespace scopetrace::internal {
 
@@ -17,7 +18,10 @@ void Exporter::Start() {
 }
 
 void Exporter::Enqueue(FinishedCycle cycle) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
+  // Back-pressure: memory stays bounded when exports are slower than capture. The caller
+  // (the collector) waits; meanwhile the rings fill and drop, and the drops are counted.
+  room_cv_.wait(lock, [this] { return queue_.size() < kMaxQueuedCycles || finishing_; });
   queue_.push_back(std::move(cycle));
   cv_.notify_one();
 }
@@ -27,6 +31,7 @@ void Exporter::Finish() {
     std::lock_guard<std::mutex> lock(mu_);
     finishing_ = true;
     cv_.notify_one();
+    room_cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
 }
@@ -42,32 +47,43 @@ absl::Status Exporter::last_error() const {
 }
 
 void Exporter::Run() {
+  NameThisThread("scopetrace-exp");
   for (;;) {
-    FinishedCycle cycle;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return !queue_.empty() || finishing_; });
-      if (queue_.empty()) return;  // finishing and nothing left
-      cycle = std::move(queue_.front());
-      queue_.pop_front();
+      FinishedCycle cycle;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return !queue_.empty() || finishing_; });
+        if (queue_.empty()) return;  // finishing and nothing left
+        cycle = std::move(queue_.front());
+        queue_.pop_front();
+        room_cv_.notify_one();
+      }
+      Export(cycle);
+      if (cycle.trace) storage_pool_.Recycle(*cycle.trace);
     }
-    cycle.trace->SortEvents();
-    absl::Status status;
-    try {
-      status = export_cycle_(cycle);
-    } catch (const std::exception& e) {
-      status = absl::InternalError(absl::StrCat("on_trace_ready threw: ", e.what()));
-    } catch (...) {
-      status = absl::InternalError("on_trace_ready threw a non-standard exception");
-    }
-    if (!status.ok()) {
-      std::fprintf(stderr, "scopetrace: cycle %lld not exported: %s\n",
-                   static_cast<long long>(cycle.trace->metadata().cycle),
-                   std::string(status.message()).c_str());
-      std::lock_guard<std::mutex> lock(mu_);
-      ++errors_;
-      last_error_ = status;
-    }
+    cpu_.Publish();  // after the cycle's trace was freed: freeing it is export work too
+  }
+}
+
+void Exporter::Export(FinishedCycle& cycle) {
+  cycle.Merge();
+  SortCycleEvents(*cycle.trace);  // host slices merged in order: mostly a check
+  absl::Status status;
+  try {
+    status = export_cycle_(cycle);
+  } catch (const std::exception& e) {
+    status = absl::InternalError(absl::StrCat("on_trace_ready threw: ", e.what()));
+  } catch (...) {
+    status = absl::InternalError("on_trace_ready threw a non-standard exception");
+  }
+  if (!status.ok()) {
+    std::fprintf(stderr, "scopetrace: cycle %lld not exported: %s\n",
+                 static_cast<long long>(cycle.trace->metadata().cycle),
+                 std::string(status.message()).c_str());
+    std::lock_guard<std::mutex> lock(mu_);
+    ++errors_;
+    last_error_ = status;
   }
 }
 

@@ -9,10 +9,6 @@ const Site* SiteOf(const Record& record) {
   return reinterpret_cast<const Site*>(record.site_and_tag & ~kTagMask);
 }
 
-uint64_t SlotsFor(uint64_t payload_bytes) {
-  return (payload_bytes + sizeof(Record) - 1) / sizeof(Record);
-}
-
 }  // namespace
 
 void RingDecoder::DecodePayload(const ThreadRing& ring, uint64_t index, size_t bytes,
@@ -71,75 +67,30 @@ void RingDecoder::DecodePayload(const ThreadRing& ring, uint64_t index, size_t b
   }
 }
 
+HostEvent RingDecoder::MakeEvent(HostEvent::Kind kind, const Record& record) const {
+  HostEvent event;
+  event.kind = kind;
+  event.site = SiteOf(record);
+  event.tid = tid_;
+  event.begin = event.end = record.a;
+  return event;
+}
+
 size_t RingDecoder::Drain(ThreadRing& ring, std::vector<HostEvent>& out) {
-  const uint64_t head = ring.AcquireHead();
-  uint64_t index = ring.tail();
-  const size_t before = out.size();
-  while (index < head) {
-    const Record& record = ring.At(index);
-    const uintptr_t tag = record.site_and_tag & kTagMask;
-    uint64_t consumed = 1;
-    switch (tag) {
-      case kTagComplete: {
-        HostEvent& event = out.emplace_back();
-        event.kind = HostEvent::Kind::kSlice;
-        event.site = SiteOf(record);
-        event.tid = tid_;
-        event.begin = record.a;
-        event.end = record.b;
-        break;
-      }
-      case kTagOpen: {
-        HostEvent& event = open_.emplace_back();
-        event.kind = HostEvent::Kind::kSlice;
-        event.site = SiteOf(record);
-        event.tid = tid_;
-        event.begin = record.a;
-        DecodePayload(ring, index, record.b, event);
-        consumed += SlotsFor(record.b);
-        break;
-      }
-      case kTagClose: {
-        if (!open_.empty()) {
-          open_.back().end = record.a;
-          out.push_back(std::move(open_.back()));
-          open_.pop_back();
-        }
-        break;
-      }
-      case kTagInstant: {
-        HostEvent& event = out.emplace_back();
-        event.kind = HostEvent::Kind::kInstant;
-        event.site = SiteOf(record);
-        event.tid = tid_;
-        event.begin = event.end = record.a;
-        if (record.b > 0) {
-          DecodePayload(ring, index, record.b, event);
-          consumed += SlotsFor(record.b);
-        }
-        break;
-      }
-      case kTagCounterInt:
-      case kTagCounterDouble: {
-        HostEvent& event = out.emplace_back();
-        event.kind = HostEvent::Kind::kCounter;
-        event.site = SiteOf(record);
-        event.tid = tid_;
-        event.begin = event.end = record.a;
-        if (tag == kTagCounterInt) {
-          event.value = static_cast<double>(static_cast<int64_t>(record.b));
-        } else {
-          std::memcpy(&event.value, &record.b, sizeof(double));
-        }
-        break;
-      }
-      default:
-        break;
+  struct Appender {
+    RingDecoder& decoder;
+    std::vector<HostEvent>& out;
+    void Complete(const Site* site, uint64_t begin, uint64_t end) {
+      HostEvent& event = out.emplace_back();
+      event.kind = HostEvent::Kind::kSlice;
+      event.site = site;
+      event.tid = decoder.tid_;
+      event.begin = begin;
+      event.end = end;
     }
-    index += consumed;
-  }
-  ring.ReleaseTail(index);
-  return out.size() - before;
+    void Event(HostEvent& event) { out.push_back(std::move(event)); }
+  } appender{*this, out};
+  return DrainUpTo(ring, ring.AcquireHead(), appender);
 }
 
 }  // namespace scopetrace::internal

@@ -143,7 +143,9 @@ class Profiler::Impl {
       budget_policy_ = std::make_unique<internal::BudgetPolicy>(session_.costs);
       session_.on_cycle_finished = [policy = budget_policy_.get()](
                                        const internal::CycleBuilder& cycle, Trace& trace,
-                                       int64_t step) { policy->OnCycleFinished(cycle, trace, step); };
+                                       int64_t step) {
+        policy->OnCycleFinished(cycle, trace, step);
+      };
     }
     session_.streamed_formats.clear();
     if (options_.streaming && !options_.on_trace_ready) {
@@ -172,6 +174,7 @@ class Profiler::Impl {
     exporter_ = std::make_unique<internal::Exporter>(
         [this](internal::FinishedCycle& cycle) { return ExportCycle(cycle); });
     exporter_->Start();
+    session_.storage_pool = &exporter_->storage_pool();
     collector_ = std::make_unique<internal::Collector>(
         session_, clock_, devices_->hooks(),
         [this](internal::FinishedCycle cycle) { exporter_->Enqueue(std::move(cycle)); });
@@ -220,6 +223,8 @@ class Profiler::Impl {
     cycles_discarded_ += collector_->cycles_discarded();
     export_errors_ += exporter_->errors();
     if (!exporter_->last_error().ok()) last_export_error_ = exporter_->last_error();
+    collector_cpu_ns_ = collector_->cpu_ns();
+    exporter_cpu_ns_ = exporter_->cpu_ns();
     collector_.reset();
     exporter_.reset();
     devices_.reset();
@@ -246,6 +251,10 @@ class Profiler::Impl {
       if (!exporter_->last_error().ok()) stats.last_export_error = exporter_->last_error();
     }
     stats.dropped_events = dropped_events_.load(std::memory_order_relaxed);
+    stats.collector_cpu_seconds =
+        static_cast<double>(collector_ ? collector_->cpu_ns() : collector_cpu_ns_) / 1e9;
+    stats.exporter_cpu_seconds =
+        static_cast<double>(exporter_ ? exporter_->cpu_ns() : exporter_cpu_ns_) / 1e9;
     return stats;
   }
 
@@ -345,6 +354,8 @@ class Profiler::Impl {
   uint64_t fork_generation_ = 0;
   int64_t step_ = 0;
   ProfilerAction action_ = ProfilerAction::kNone;
+  int64_t collector_cpu_ns_ = 0;  // of the last session's threads, kept after stop()
+  int64_t exporter_cpu_ns_ = 0;
   int64_t cycles_completed_ = 0;
   int64_t cycles_discarded_ = 0;
   int64_t export_errors_ = 0;

@@ -71,7 +71,10 @@ struct ProfilerOptions {
   Format formats = Format::kChromeJson;
   // Called on a background thread with each finished cycle. Default: write `formats`
   // to <output_dir>/<worker>.<pid>.cycle<K><extension>. Exceptions are caught and
-  // reported; capture goes on.
+  // reported; capture goes on. The Trace is valid during the call only, and the callback
+  // must not call start() or stop(). While it runs, later cycles queue (up to 4); beyond
+  // that the profiler waits for it rather than hold more memory, and events the threads
+  // write meanwhile may be dropped (counted in the traces).
   std::function<void(const Trace&)> on_trace_ready;
   // Default: the host name.
   std::string worker_name;
@@ -97,6 +100,11 @@ struct ProfilerStats {
   int64_t export_errors = 0;     // on_trace_ready failures (status or exception)
   uint64_t dropped_events = 0;   // all cycles
   absl::Status last_export_error;
+  // CPU time of the profiler's background threads, this session (or the last one, after
+  // stop()): the collector drains rings and assembles cycles; the exporter sorts and
+  // writes them. Together with the hot-path overhead in each trace, the profiler's cost.
+  double collector_cpu_seconds = 0;
+  double exporter_cpu_seconds = 0;
 };
 
 class Profiler {

@@ -1,0 +1,69 @@
+// Internal: a cycle's host slices, kept per thread track as the collector receives them.
+//
+// Each track's run is then in order or nearly so (a parent arrives after its children:
+// see event_sort.h), which an append notices at no cost. The export thread merges the
+// runs into the trace in (track, time) order, which is then the documented order without
+// a sort; merging there keeps that pass off the collector, which must keep draining.
+
+#ifndef SCOPETRACE_SRC_HOST_SLICE_RUNS_H_
+#define SCOPETRACE_SRC_HOST_SLICE_RUNS_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "scopetrace/trace.h"
+#include "src/event_storage_pool.h"
+
+namespace scopetrace::internal {
+
+class HostSliceRuns {
+ public:
+  // Run vectors come from (and go back to) `pool`, which may be null.
+  explicit HostSliceRuns(EventStoragePool* pool = nullptr) : pool_(pool) {}
+  HostSliceRuns(HostSliceRuns&&) = default;
+  HostSliceRuns& operator=(HostSliceRuns&&) = default;
+  ~HostSliceRuns();
+
+  // A new slice on `track`, its track, start and duration set (negative durations become
+  // 0); the caller fills in the rest.
+  Slice& Add(TrackId track, int64_t begin_ns, int64_t end_ns) {
+    if (track >= runs_.size()) Grow(track);
+    Run& run = runs_[track];
+    const int64_t dur_ns = end_ns > begin_ns ? end_ns - begin_ns : 0;
+    // In order after the previous slice: a later start, or the same start and not longer.
+    run.sorted = run.sorted && (begin_ns > run.last_start_ns ||
+                                (begin_ns == run.last_start_ns && dur_ns <= run.last_dur_ns));
+    run.last_start_ns = begin_ns;
+    run.last_dur_ns = dur_ns;
+    ++size_;
+    Slice& slice = run.slices.emplace_back();
+    slice.track = track;
+    slice.start_ns = begin_ns;
+    slice.dur_ns = dur_ns;
+    return slice;
+  }
+
+  size_t size() const { return size_; }
+
+  // Moves every run, in (track, time) order, to the front of `trace`'s slices; the slices
+  // already there (device operations, on tracks created after every thread's) follow,
+  // sorted among themselves. The runs are left empty, keeping their capacity.
+  void MergeInto(Trace& trace);
+
+ private:
+  struct Run {
+    std::vector<Slice> slices;
+    int64_t last_start_ns = INT64_MIN;
+    int64_t last_dur_ns = 0;
+    bool sorted = true;
+  };
+  void Grow(TrackId track);
+
+  EventStoragePool* pool_;
+  std::vector<Run> runs_;  // indexed by TrackId
+  size_t size_ = 0;
+};
+
+}  // namespace scopetrace::internal
+
+#endif  // SCOPETRACE_SRC_HOST_SLICE_RUNS_H_
