@@ -1,16 +1,17 @@
 // Reads Chrome trace event JSON (object form with "traceEvents", or the bare array form)
 // into a Trace; see json_trace_builder.h for which events become what.
 //
-// The file is mapped, not copied, and parsed one event at a time, so memory follows the
-// model. A file that ends inside traceEvents (a cut copy, a crashed writer) reads up to the
-// last complete event and says so in metadata().truncated; bytes that are not JSON are an
-// error naming the byte offset.
+// The file is mapped, not copied, and parsed one event at a time; pages already parsed are
+// given back as the reader goes, so memory follows the model, not the file. A file that ends inside
+// traceEvents (a cut copy, a crashed writer) reads up to the last complete event and says so in
+// metadata().truncated; bytes that are not JSON are an error naming the byte offset.
 
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -58,18 +59,42 @@ class MappedFile {
     }
     ::madvise(data, size_, MADV_SEQUENTIAL);
     data_ = data;
+    Prefetch(0);
     return absl::OkStatus();
   }
   std::string_view view() const { return {static_cast<const char*>(data_), size_}; }
 
- private:
+  // Drops the pages before `offset` from this process (they stay in the page cache, and a
+  // later read of them would fault them back in): a mapped file counts towards the process's
+  // resident memory, so a 2 GB file would on top of the model. The next window is mapped in
+  // with one call, not a page fault per few pages.
+  void ReleaseBefore(size_t offset) {
+    if (data_ == nullptr || offset < released_ + kReleaseStep) return;
+    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+    const size_t end = std::min(offset, size_) / page * page;
+    char* base = static_cast<char*>(data_);
+    ::madvise(base + released_, end - released_, MADV_DONTNEED);
+    released_ = end;
+    Prefetch(end);
+  }
+  void Prefetch(size_t from) {
+#ifdef MADV_POPULATE_READ
+    if (from < size_) {
+      ::madvise(static_cast<char*>(data_) + from, std::min(size_ - from, 2 * kReleaseStep),
+                MADV_POPULATE_READ);  // best effort: older kernels refuse, faults then do it
+    }
+#endif
+  }
+  static constexpr size_t kReleaseStep = size_t{64} << 20;
   void* data_ = nullptr;
   size_t size_ = 0;
+  size_t released_ = 0;
 };
 
 class Reader {
  public:
-  Reader(const std::string& path, std::string_view text) : path_(path), parser_(text) {}
+  Reader(const std::string& path, MappedFile& file)
+      : path_(path), file_(file), parser_(file.view()) {}
 
   absl::StatusOr<Trace> Read() {
     absl::Status status;
@@ -130,7 +155,7 @@ class Reader {
       } else {
         // Other writers' top-level keys (metadata, displayTimeUnit, ...) are not needed.
         where_ = fmt::format("the top-level value \"{}\"", key);
-        if (absl::Status s = parser_.ParseValue(&event_); !s.ok()) return s;
+        if (absl::Status s = parser_.ParseValue(&skipped_); !s.ok()) return s;
       }
       parser_.ResetArena();
       const char next = parser_.Peek();
@@ -147,10 +172,12 @@ class Reader {
     if (parser_.Peek() == ']') return parser_.Expect(']');
     while (true) {
       if (bare_array && parser_.AtEnd()) return absl::OkStatus();
-      if (absl::Status s = parser_.ParseValue(&event_); !s.ok()) return s;
+      if (absl::Status s = parser_.ParseEvent(&event_); !s.ok()) return s;
       builder_.AddEvent(event_);
       ++events_;
       parser_.ResetArena();
+      // Nothing before this event is looked at again (the builder copied what it keeps).
+      file_.ReleaseBefore(parser_.offset());
       if (bare_array && parser_.AtEnd()) return absl::OkStatus();
       if (parser_.Peek() == ']') return parser_.Expect(']');
       if (absl::Status s = parser_.Expect(','); !s.ok()) return s;
@@ -158,9 +185,11 @@ class Reader {
   }
 
   const std::string& path_;
+  MappedFile& file_;
   json::Parser parser_;
   json::TraceBuilder builder_;
-  json::Value event_;  // reused: its vectors keep their capacity from event to event
+  json::Event event_;    // reused: its values keep their capacity from event to event
+  json::Value skipped_;  // top-level values the reader does not need
   std::string where_ = "the file";
   size_t events_ = 0;
   bool truncated_ = false;
@@ -172,7 +201,7 @@ class Reader {
 absl::StatusOr<Trace> ReadChromeJson(const std::string& path) {
   MappedFile file;
   if (absl::Status s = file.Open(path); !s.ok()) return s;
-  return Reader(path, file.view()).Read();
+  return Reader(path, file).Read();
 }
 
 }  // namespace scopetrace::exporters

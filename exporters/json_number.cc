@@ -19,11 +19,38 @@ bool IsIntegerText(std::string_view text) {
   return true;
 }
 
+namespace {
+
+// Up to 18 decimal digits, which cannot overflow: pids, tids, ids and timestamps in the
+// files people have. False for anything else (the callers then take the general path).
+bool ParseShortDigits(std::string_view digits, int64_t* out) {
+  if (digits.empty() || digits.size() > 18) return false;
+  int64_t value = 0;
+  for (const char c : digits) {
+    const auto d = static_cast<unsigned>(c - '0');
+    if (d > 9) return false;
+    value = value * 10 + d;
+  }
+  *out = value;
+  return true;
+}
+
+}  // namespace
+
 bool ParseInt64(std::string_view text, int64_t* out) {
+  const bool negative = !text.empty() && text[0] == '-';
+  if (int64_t v = 0; ParseShortDigits(text.substr(negative ? 1 : 0), &v)) {
+    *out = negative ? -v : v;
+    return true;
+  }
   return IsIntegerText(text) && absl::SimpleAtoi(absl::string_view(text.data(), text.size()), out);
 }
 
 bool ParseUint64(std::string_view text, uint64_t* out) {
+  if (int64_t v = 0; ParseShortDigits(text, &v)) {
+    *out = static_cast<uint64_t>(v);
+    return true;
+  }
   return IsIntegerText(text) && text[0] != '-' &&
          absl::SimpleAtoi(absl::string_view(text.data(), text.size()), out);
 }
@@ -73,6 +100,22 @@ bool ParseHexUint64(std::string_view text, uint64_t* out) {
 }
 
 bool ParseMicrosAsNs(std::string_view text, int64_t* ns) {
+  // The common spelling, "-?digits[.ddd]" with at most 15 integer digits, is exact in int64
+  // arithmetic; everything else (more fraction digits, exponents) takes the general path.
+  {
+    const bool negative = !text.empty() && text[0] == '-';
+    const std::string_view rest = text.substr(negative ? 1 : 0);
+    const size_t dot = rest.find('.');
+    const std::string_view whole = rest.substr(0, dot);
+    const std::string_view frac = dot == std::string_view::npos ? "" : rest.substr(dot + 1);
+    int64_t us = 0, sub = 0;
+    if (whole.size() <= 15 && frac.size() <= 3 && ParseShortDigits(whole, &us) &&
+        (frac.empty() || ParseShortDigits(frac, &sub))) {
+      for (size_t k = frac.size(); k < 3; ++k) sub *= 10;
+      *ns = negative ? -(us * 1000 + sub) : us * 1000 + sub;
+      return true;
+    }
+  }
   size_t i = 0;
   const bool negative = i < text.size() && text[i] == '-';
   if (negative) ++i;

@@ -16,6 +16,35 @@ int HexValue(char c) {
   return -1;
 }
 
+// The slot of an event member, or -1 for a member the builder does not read.
+int EventKeyIndex(std::string_view key) {
+  auto is = [&](std::string_view name, EventKey k) {
+    return key == name ? static_cast<int>(k) : -1;
+  };
+  switch (key.size()) {
+    case 2:
+      if (key[0] == 'p') return is("ph", EventKey::kPh);
+      if (key[0] == 't') return is("ts", EventKey::kTs);
+      if (key[0] == 'i') return is("id", EventKey::kId);
+      return is("bp", EventKey::kBp);
+    case 3:
+      if (key[0] == 'p') return is("pid", EventKey::kPid);
+      if (key[0] == 't') return is("tid", EventKey::kTid);
+      if (key[0] == 'd') return is("dur", EventKey::kDur);
+      return is("cat", EventKey::kCat);
+    case 4:
+      if (key[0] == 'n') return is("name", EventKey::kName);
+      return is("args", EventKey::kArgs);
+    case 7:
+      if (key[0] == 'b') return is("bind_id", EventKey::kBindId);
+      return is("flow_in", EventKey::kFlowIn);
+    case 8:
+      return is("flow_out", EventKey::kFlowOut);
+    default:
+      return -1;
+  }
+}
+
 }  // namespace
 
 const Value* Value::Find(std::string_view key) const {
@@ -60,7 +89,7 @@ void AppendValueAsJson(const Value& value, std::string* out) {
   }
 }
 
-void Parser::SkipSpace() {
+void Parser::SkipSpaceSlow() {
   while (pos_ < input_.size()) {
     const char c = input_[pos_];
     if (c != ' ' && c != '\n' && c != '\r' && c != '\t') break;
@@ -68,30 +97,63 @@ void Parser::SkipSpace() {
   }
 }
 
-char Parser::Peek() {
-  SkipSpace();
-  return pos_ < input_.size() ? input_[pos_] : '\0';
-}
-
-absl::Status Parser::Error(std::string_view what) {
+bool Parser::Error(std::string_view what) {
   error_at_end_ = false;
-  return absl::InvalidArgumentError(fmt::format("{} at byte {}", what, pos_));
+  error_ = absl::InvalidArgumentError(fmt::format("{} at byte {}", what, pos_));
+  return false;
 }
 
-absl::Status Parser::EndError() {
+bool Parser::EndError() {
   error_at_end_ = true;
-  return absl::InvalidArgumentError(fmt::format("file ends inside a value at byte {}", pos_));
+  error_ = absl::InvalidArgumentError(fmt::format("file ends inside a value at byte {}", pos_));
+  return false;
 }
 
-absl::Status Parser::Expect(char c) {
+bool Parser::Consume(char c) {
   SkipSpace();
   if (pos_ >= input_.size()) return EndError();
   if (input_[pos_] != c) return Error(fmt::format("expected '{}'", c));
   ++pos_;
-  return absl::OkStatus();
+  return true;
 }
 
-absl::Status Parser::ParseValueAt(Value* out, int depth) {
+bool Parser::EventAt(Event* out) {
+  out->present = 0;
+  SkipSpace();
+  if (pos_ >= input_.size()) return EndError();
+  if (input_[pos_] != '{') {
+    out->is_object = false;
+    return ValueAt(&skipped_, 0);
+  }
+  out->is_object = true;
+  ++pos_;
+  if (Peek() == '}') {
+    ++pos_;
+    return true;
+  }
+  // The same grammar as an object in ValueAt, with members landing in slots.
+  while (true) {
+    SkipSpace();
+    if (pos_ >= input_.size()) return EndError();
+    if (input_[pos_] != '"') return Error("expected a quoted object key");
+    std::string_view key;
+    if (!String(&key) || !Consume(':')) return false;
+    const int k = EventKeyIndex(key);
+    const bool keep = k >= 0 && (out->present >> k & 1) == 0;  // the first one counts
+    if (!ValueAt(keep ? &out->slots[k] : &skipped_, 1)) return false;
+    if (keep) out->present |= uint32_t{1} << k;
+    const char next = Peek();
+    if (next == '\0' && pos_ >= input_.size()) return EndError();
+    ++pos_;
+    if (next == '}') return true;
+    if (next != ',') {
+      --pos_;
+      return Error("expected ',' or '}' in an object");
+    }
+  }
+}
+
+bool Parser::ValueAt(Value* out, int depth) {
   if (depth > kMaxDepth) return Error(fmt::format("nesting deeper than {} levels", kMaxDepth));
   SkipSpace();
   if (pos_ >= input_.size()) return EndError();
@@ -105,20 +167,20 @@ absl::Status Parser::ParseValueAt(Value* out, int depth) {
       out->items.clear();
       if (Peek() == '}') {
         ++pos_;
-        return absl::OkStatus();
+        return true;
       }
       while (true) {
         SkipSpace();
         if (pos_ >= input_.size()) return EndError();
         if (input_[pos_] != '"') return Error("expected a quoted object key");
         Member& member = out->members.emplace_back();
-        if (absl::Status s = ParseString(&member.key); !s.ok()) return s;
-        if (absl::Status s = Expect(':'); !s.ok()) return s;
-        if (absl::Status s = ParseValueAt(&member.value, depth + 1); !s.ok()) return s;
+        if (!String(&member.key) || !Consume(':') || !ValueAt(&member.value, depth + 1)) {
+          return false;
+        }
         const char next = Peek();
         if (next == '\0' && pos_ >= input_.size()) return EndError();
         ++pos_;
-        if (next == '}') return absl::OkStatus();
+        if (next == '}') return true;
         if (next != ',') {
           --pos_;
           return Error("expected ',' or '}' in an object");
@@ -132,16 +194,14 @@ absl::Status Parser::ParseValueAt(Value* out, int depth) {
       out->members.clear();
       if (Peek() == ']') {
         ++pos_;
-        return absl::OkStatus();
+        return true;
       }
       while (true) {
-        if (absl::Status s = ParseValueAt(&out->items.emplace_back(), depth + 1); !s.ok()) {
-          return s;
-        }
+        if (!ValueAt(&out->items.emplace_back(), depth + 1)) return false;
         const char next = Peek();
         if (next == '\0' && pos_ >= input_.size()) return EndError();
         ++pos_;
-        if (next == ']') return absl::OkStatus();
+        if (next == ']') return true;
         if (next != ',') {
           --pos_;
           return Error("expected ',' or ']' in an array");
@@ -150,42 +210,42 @@ absl::Status Parser::ParseValueAt(Value* out, int depth) {
     }
     case '"':
       out->type = Type::kString;
-      return ParseString(&out->text);
+      return String(&out->text);
     case 't':
       out->type = Type::kBool;
       out->boolean = true;
-      return ParseLiteral("true");
+      return Literal("true");
     case 'f':
       out->type = Type::kBool;
-      return ParseLiteral("false");
+      return Literal("false");
     case 'n':
       out->type = Type::kNull;
-      return ParseLiteral("null");
+      return Literal("null");
     default:
-      return ParseNumber(out);
+      return Number(out);
   }
 }
 
-absl::Status Parser::ParseLiteral(std::string_view literal) {
+bool Parser::Literal(std::string_view literal) {
   const std::string_view rest = input_.substr(pos_);
   if (rest.substr(0, literal.size()) == literal) {
     pos_ += literal.size();
-    return absl::OkStatus();
+    return true;
   }
   if (rest.size() < literal.size() && literal.substr(0, rest.size()) == rest) return EndError();
   return Error(fmt::format("invalid literal (expected {})", literal));
 }
 
-absl::Status Parser::ParseNumber(Value* out) {
+bool Parser::Number(Value* out) {
   out->type = Type::kNumber;
   const size_t start = pos_;
   if (input_[pos_] == '-') ++pos_;
   // Python's json module writes NaN, Infinity and -Infinity: accept them as numbers.
   if (pos_ < input_.size() && (input_[pos_] == 'N' || input_[pos_] == 'I')) {
     const std::string_view word = input_[pos_] == 'N' ? "NaN" : "Infinity";
-    if (absl::Status s = ParseLiteral(word); !s.ok()) return s;
+    if (!Literal(word)) return false;
     out->text = input_.substr(start, pos_ - start);
-    return absl::OkStatus();
+    return true;
   }
   const size_t int_start = pos_;
   while (pos_ < input_.size() && IsDigit(input_[pos_])) ++pos_;
@@ -207,37 +267,39 @@ absl::Status Parser::ParseNumber(Value* out) {
     if (pos_ == exp_start) return pos_ >= input_.size() ? EndError() : Error("bad number");
   }
   out->text = input_.substr(start, pos_ - start);
-  return absl::OkStatus();
+  return true;
 }
 
-absl::Status Parser::ParseString(std::string_view* out) {
+bool Parser::String(std::string_view* out) {
   SkipSpace();
   if (pos_ >= input_.size()) return EndError();
   if (input_[pos_] != '"') return Error("expected a string");
   ++pos_;
   const size_t start = pos_;
-  while (pos_ < input_.size()) {
-    const auto c = static_cast<unsigned char>(input_[pos_]);
+  const char* data = input_.data();
+  const size_t size = input_.size();
+  while (pos_ < size) {
+    const auto c = static_cast<unsigned char>(data[pos_]);
     if (c == '"') {
       *out = input_.substr(start, pos_ - start);
       ++pos_;
-      return absl::OkStatus();
+      return true;
     }
-    if (c == '\\') return ParseEscapedString(start, out);
+    if (c == '\\') return EscapedString(start, out);
     if (c < 0x20) return Error("control character inside a string");
     ++pos_;
   }
   return EndError();
 }
 
-absl::Status Parser::ParseEscapedString(size_t start, std::string_view* out) {
+bool Parser::EscapedString(size_t start, std::string_view* out) {
   std::string& text = arena_.emplace_back(input_.substr(start, pos_ - start));
   while (pos_ < input_.size()) {
     const auto c = static_cast<unsigned char>(input_[pos_]);
     if (c == '"') {
       ++pos_;
       *out = text;
-      return absl::OkStatus();
+      return true;
     }
     if (c < 0x20) return Error("control character inside a string");
     if (c != '\\') {
@@ -270,7 +332,7 @@ absl::Status Parser::ParseEscapedString(size_t start, std::string_view* out) {
         text.push_back('\t');
         break;
       case 'u': {
-        auto read_hex4 = [&](uint32_t* cp) -> absl::Status {
+        auto read_hex4 = [&](uint32_t* cp) -> bool {
           if (pos_ + 4 > input_.size()) return EndError();
           uint32_t v = 0;
           for (int k = 0; k < 4; ++k) {
@@ -280,17 +342,17 @@ absl::Status Parser::ParseEscapedString(size_t start, std::string_view* out) {
           }
           pos_ += 4;
           *cp = v;
-          return absl::OkStatus();
+          return true;
         };
         uint32_t cp = 0;
-        if (absl::Status s = read_hex4(&cp); !s.ok()) return s;
+        if (!read_hex4(&cp)) return false;
         // A high surrogate followed by a low one is one code point; a lone one is U+FFFD.
         if (cp >= 0xD800 && cp <= 0xDBFF && pos_ + 1 < input_.size() && input_[pos_] == '\\' &&
             input_[pos_ + 1] == 'u') {
           const size_t saved = pos_;
           pos_ += 2;
           uint32_t low = 0;
-          if (absl::Status s = read_hex4(&low); !s.ok()) return s;
+          if (!read_hex4(&low)) return false;
           if (low >= 0xDC00 && low <= 0xDFFF) {
             cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
           } else {

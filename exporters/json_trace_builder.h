@@ -27,7 +27,7 @@ class TraceBuilder {
   TraceBuilder();
 
   // One element of traceEvents. Elements that are not event objects are ignored.
-  void AddEvent(const Value& event);
+  void AddEvent(const Event& event);
   // The file's "scopetrace" object, if it has one.
   void SetScopetraceObject(ScopetraceObject object) { layout_ = std::move(object); }
   // Resolves flows and tracks, sorts, and hands over the trace.
@@ -66,16 +66,25 @@ class TraceBuilder {
   PendingProcess& ProcessOf(int64_t pid);
   std::vector<Arg> ConvertArgs(const Value* args, uint64_t* correlation_id);
   void AddSlice(Slice slice);
-  void AddCounter(const Value& event, int64_t pid, int64_t ts_ns);
-  void AddMetadataEvent(const Value& event, int64_t pid, int64_t tid);
-  void AddFlowPhase(char phase, const Value& event, TrackId track, int64_t ts_ns);
+  Slice& SliceAt(size_t index) { return slice_chunks_[index / kSliceChunk][index % kSliceChunk]; }
+  void MoveSlicesIntoTrace();
+  void AddCounter(const Event& event, int64_t pid, int64_t ts_ns);
+  void AddMetadataEvent(const Event& event, int64_t pid, int64_t tid);
+  void AddFlowPhase(char phase, const Event& event, TrackId track, int64_t ts_ns);
   void BindFlow(Slice& slice, char phase, uint64_t id);
   void ResolvePendingFlows();
   void BuildLayout();
 
+  // Slices gather in fixed-size chunks until Finish moves them into the trace at their exact
+  // count: growing one vector of 10 M slices would hold the old and the new buffer at once
+  // at each doubling, twice the model's largest part at the peak.
+  static constexpr size_t kSliceChunk = size_t{1} << 16;
+  std::vector<std::vector<Slice>> slice_chunks_;
+  size_t slice_count_ = 0;
   Trace trace_;
   std::vector<PendingTrack> tracks_;
   absl::flat_hash_map<std::pair<int64_t, int64_t>, TrackId> thread_tracks_;
+  std::optional<std::pair<std::pair<int64_t, int64_t>, TrackId>> last_thread_;
   absl::flat_hash_map<std::pair<int64_t, std::string>, TrackId> counter_tracks_;
   std::vector<PendingProcess> processes_;
   absl::flat_hash_map<int64_t, size_t> process_index_;
