@@ -4,7 +4,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "fmt/format.h"
-#include "src/event_sort.h"
 
 namespace scopetrace::internal {
 
@@ -162,24 +161,27 @@ void CycleBuilder::FillOverhead(TraceMetadata& metadata, int64_t wall_ns) const 
 }
 
 void CycleBuilder::FlushToSink(size_t min_events) {
-  if (!sink_) return;
+  if (!pipeline_) return;
   if (trace_->event_count() + host_slices_.size() < min_events) return;
   host_slices_.MergeInto(*trace_);
-  SortCycleEvents(*trace_);  // the host slices are sorted: a check, unless devices added
-  if (absl::Status status = sink_->Append(*trace_); !status.ok()) {
+  if (absl::Status status = pipeline_->Submit(*trace_); !status.ok()) {
     stream_status_ = status;
-    sink_.reset();  // abandons the outputs; later events stay in memory
-    return;
+    streamed_events_ = pipeline_->events_submitted();
+    pipeline_.reset();  // abandons the outputs; later events stay in memory
   }
-  streamed_events_ += trace_->event_count();
-  // Strings and tracks stay: later chunks refer to them.
-  // clear(), not a swap with empty vectors: the next chunk reuses the capacity.
-  trace_->mutable_slices().clear();
-  trace_->mutable_instants().clear();
-  trace_->mutable_counters().clear();
 }
 
 FinishedCycle CycleBuilder::Finish(int64_t end_ns) {
+  if (pipeline_) {
+    absl::StatusOr<std::unique_ptr<StreamingSink>> sink = pipeline_->Close();
+    streamed_events_ = pipeline_->events_submitted();
+    if (sink.ok()) {
+      sink_ = std::move(*sink);
+    } else {
+      stream_status_ = sink.status();
+    }
+    pipeline_.reset();
+  }
   TraceMetadata& metadata = trace_->mutable_metadata();
   metadata.producer = "scopetrace 0.1.0";
   metadata.worker = session_.worker;

@@ -16,6 +16,7 @@
 #include "src/host_event.h"
 #include "src/host_slice_runs.h"
 #include "src/overhead.h"
+#include "src/streaming_pipeline.h"
 #include "src/streaming_sink.h"
 
 namespace scopetrace::internal {
@@ -83,9 +84,11 @@ class CycleBuilder {
   int64_t start_ns() const { return start_ns_; }
   Trace& trace() { return *trace_; }
 
-  // Streaming: encodes the events held now into `sink` and drops them from memory once
-  // there are at least `min_events`. A failure abandons the sink and is kept for the end.
-  void AttachSink(std::unique_ptr<StreamingSink> sink) { sink_ = std::move(sink); }
+  // Streaming: once at least `min_events` are held, hands them to the sink's encoding
+  // thread (StreamingPipeline). A failure abandons the sink and is kept for the end.
+  void AttachSink(std::unique_ptr<StreamingSink> sink) {
+    pipeline_ = std::make_unique<StreamingPipeline>(std::move(sink));
+  }
   void FlushToSink(size_t min_events);
 
   // Fills the metadata (steps, drops, overhead) and hands the cycle over, unsorted.
@@ -149,7 +152,8 @@ class CycleBuilder {
   const Site* cached_site_ = nullptr;
   SiteIds* cached_ids_ = nullptr;
   uint64_t late_host_events_ = 0;
-  std::unique_ptr<StreamingSink> sink_;
+  std::unique_ptr<StreamingPipeline> pipeline_;  // encodes chunks while capture goes on
+  std::unique_ptr<StreamingSink> sink_;          // the outputs, once the pipeline is closed
   absl::Status stream_status_;
   uint64_t streamed_events_ = 0;
   // Events per dynamic name (static names are counted per site in site_ids_), for the

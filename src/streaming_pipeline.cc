@@ -1,0 +1,82 @@
+#include "src/streaming_pipeline.h"
+
+#include <utility>
+
+#include "src/background_thread.h"
+#include "src/event_sort.h"
+
+namespace scopetrace::internal {
+
+StreamingPipeline::StreamingPipeline(std::unique_ptr<StreamingSink> sink) : sink_(std::move(sink)) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+StreamingPipeline::~StreamingPipeline() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    cv_.notify_all();
+  }
+  thread_.join();
+}
+
+void StreamingPipeline::SyncMirror(const Trace& cycle) {
+  for (size_t id = chunk_.strings().size(); id < cycle.strings().size(); ++id) {
+    chunk_.intern(cycle.str(static_cast<StringId>(id)));
+  }
+  for (size_t i = chunk_.processes().size(); i < cycle.processes().size(); ++i) {
+    chunk_.add_process(cycle.processes()[i]);
+  }
+  for (size_t i = chunk_.tracks().size(); i < cycle.tracks().size(); ++i) {
+    chunk_.add_track(cycle.tracks()[i]);
+  }
+  // Renamed threads (a name learnt late) keep the name the cycle has now.
+  for (size_t i = 0; i < chunk_.tracks().size(); ++i) {
+    if (chunk_.tracks()[i].name != cycle.tracks()[i].name) {
+      chunk_.mutable_tracks()[i].name = cycle.tracks()[i].name;
+    }
+  }
+}
+
+absl::Status StreamingPipeline::Submit(Trace& cycle) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return !busy_; });
+  if (!status_.ok()) return status_;
+  // The encoder is idle: the mirror and its vectors are the collector's until busy_ is set.
+  SyncMirror(cycle);
+  submitted_ += cycle.event_count();
+  chunk_.mutable_slices().swap(cycle.mutable_slices());
+  chunk_.mutable_instants().swap(cycle.mutable_instants());
+  chunk_.mutable_counters().swap(cycle.mutable_counters());
+  busy_ = true;
+  cv_.notify_all();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<StreamingSink>> StreamingPipeline::Close() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return !busy_; });
+  if (!status_.ok()) return status_;
+  return std::move(sink_);
+}
+
+void StreamingPipeline::Run() {
+  NameThisThread("scopetrace-strm");
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [this] { return busy_ || stopping_; });
+    if (!busy_) return;  // stopping, nothing in flight
+    lock.unlock();
+    SortCycleEvents(chunk_);  // host slices merged in order: mostly a check
+    absl::Status status = sink_->Append(chunk_);
+    chunk_.mutable_slices().clear();  // keeps the capacity for the chunk after next
+    chunk_.mutable_instants().clear();
+    chunk_.mutable_counters().clear();
+    lock.lock();
+    if (!status.ok() && status_.ok()) status_ = status;
+    busy_ = false;
+    cv_.notify_all();
+  }
+}
+
+}  // namespace scopetrace::internal

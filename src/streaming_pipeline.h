@@ -1,0 +1,65 @@
+// Internal: encodes a streamed cycle's chunks on a thread of its own.
+//
+// With streaming capture, the collector hands a cycle's events over in chunks. Encoding
+// (Perfetto protobuf, zstd) costs more per event than collecting, so doing it on the
+// collector would cap the capture rate at the encoder's; here the collector only moves
+// the chunk's event vectors over (and the strings and tracks created since the previous
+// chunk, into the encoder's mirror of the cycle's Trace) and goes back to draining while
+// this thread encodes. One chunk is in flight at a time: when the encoder is slower than
+// capture, Submit waits for it, the rings fill, and their drops are counted, so memory
+// stays bounded by two chunks.
+//
+// Thread safety: Submit, Close and status are for the collector thread only.
+
+#ifndef SCOPETRACE_SRC_STREAMING_PIPELINE_H_
+#define SCOPETRACE_SRC_STREAMING_PIPELINE_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "scopetrace/trace.h"
+#include "src/streaming_sink.h"
+
+namespace scopetrace::internal {
+
+class StreamingPipeline {
+ public:
+  explicit StreamingPipeline(std::unique_ptr<StreamingSink> sink);
+  // Stops the thread; a sink not taken by Close() is abandoned (its files removed).
+  ~StreamingPipeline();
+
+  // Waits for the previous chunk, then takes `cycle`'s events (leaving its event vectors
+  // empty, with the capacity of an earlier chunk) for encoding. (Host slice runs are
+  // merged by the caller: the encoder is the busier thread.) Strings, tracks and
+  // processes stay in `cycle`; new ones are copied to the encoder. Returns the first
+  // encoding error (events are then not taken: they stay in `cycle`).
+  absl::Status Submit(Trace& cycle);
+  // Waits for the chunk in flight and returns the sink for the rest of the cycle, or the
+  // first encoding error (the sink is then abandoned).
+  absl::StatusOr<std::unique_ptr<StreamingSink>> Close();
+  // Events handed to the encoder so far (including a chunk whose encoding failed).
+  uint64_t events_submitted() const { return submitted_; }
+
+ private:
+  void Run();
+  // Copies what `cycle` gained since the last chunk (strings, processes, tracks).
+  void SyncMirror(const Trace& cycle);
+
+  std::unique_ptr<StreamingSink> sink_;
+  Trace chunk_;  // the encoder's copy: same string and track ids as the cycle's Trace
+  uint64_t submitted_ = 0;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool busy_ = false;      // guarded by mu_: a chunk is being encoded
+  bool stopping_ = false;  // guarded by mu_
+  absl::Status status_;    // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace scopetrace::internal
+
+#endif  // SCOPETRACE_SRC_STREAMING_PIPELINE_H_
