@@ -137,24 +137,4 @@ void EventOrder::AddSliceSources(const Trace& chunk, TrackId track,
   }
 }
 
-bool EventOrder::HeapLess(uint32_t a, uint32_t b) const {
-  const int64_t ta = edges_[pos_[a]].ts;
-  const int64_t tb = edges_[pos_[b]].ts;
-  return ta != tb ? ta < tb : a < b;
-}
-
-void EventOrder::SiftDown(size_t i) {
-  const size_t n = heap_.size();
-  const uint32_t item = heap_[i];
-  for (;;) {
-    size_t child = 2 * i + 1;
-    if (child >= n) break;
-    if (child + 1 < n && HeapLess(heap_[child + 1], heap_[child])) ++child;
-    if (!HeapLess(heap_[child], item)) break;
-    heap_[i] = heap_[child];
-    i = child;
-  }
-  heap_[i] = item;
-}
-
 }  // namespace scopetrace::exporters

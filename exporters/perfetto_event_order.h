@@ -7,9 +7,9 @@
 // overlaps another without nesting (possible on device streams) cannot share a stack; it
 // goes to the next "lane" of the track, an extra Perfetto track with the same name.
 //
-// Every lane, every track's instants and every counter track is one time-sorted source;
-// `ForEachInTimeOrder` merges them, so timestamps in the file only go forward within a
-// chunk and can be delta-encoded.
+// Every lane, every track's instants and every counter track is one time-sorted source:
+// the writer gives each its own packet sequence, whose timestamps then only go forward
+// within a chunk and can be delta-encoded.
 
 #ifndef SCOPETRACE_EXPORTERS_PERFETTO_EVENT_ORDER_H_
 #define SCOPETRACE_EXPORTERS_PERFETTO_EVENT_ORDER_H_
@@ -49,25 +49,19 @@ class EventOrder {
   void Build(const Trace& chunk, const LaneFloors& floors);
 
   const std::vector<EdgeSource>& sources() const { return sources_; }
+  // Each source's edges are edges()[begin, end), in time order.
+  const std::vector<Edge>& edges() const { return edges_; }
   // The timestamp of a non-empty source's last edge (its latest).
   int64_t last_ts(const EdgeSource& source) const { return edges_[source.end - 1].ts; }
-
-  // Calls fn(const EdgeSource&, const Edge&) for every edge, in (ts, source) order.
-  template <typename Fn>
-  void ForEachInTimeOrder(Fn&& fn);
 
  private:
   void AddSliceSources(const Trace& chunk, TrackId track, const std::vector<int64_t>* floors,
                        uint32_t* idx, size_t n);
   void AddPointSource(TrackId track, EdgeKind kind, const std::vector<int64_t>& ts, uint32_t* idx,
                       size_t n);
-  bool HeapLess(uint32_t a, uint32_t b) const;
-  void SiftDown(size_t i);
 
   std::vector<Edge> edges_;
   std::vector<EdgeSource> sources_;
-  std::vector<uint32_t> pos_;   // per source: next edge
-  std::vector<uint32_t> heap_;  // source indices, min-heap by next edge
   // Scratch reused between chunks.
   std::vector<uint32_t> order_;
   std::vector<uint32_t> offsets_;
@@ -75,26 +69,6 @@ class EventOrder {
   std::vector<std::vector<Edge>> lane_edges_;
   std::vector<std::vector<uint32_t>> lane_stacks_;  // open slices (indices) per lane
 };
-
-template <typename Fn>
-void EventOrder::ForEachInTimeOrder(Fn&& fn) {
-  pos_.resize(sources_.size());
-  heap_.clear();
-  for (uint32_t s = 0; s < sources_.size(); ++s) {
-    pos_[s] = sources_[s].begin;
-    if (sources_[s].begin != sources_[s].end) heap_.push_back(s);
-  }
-  for (size_t i = heap_.size(); i-- > 0;) SiftDown(i);
-  while (!heap_.empty()) {
-    const uint32_t s = heap_[0];
-    fn(sources_[s], edges_[pos_[s]]);
-    if (++pos_[s] == sources_[s].end) {
-      heap_[0] = heap_.back();
-      heap_.pop_back();
-    }
-    if (!heap_.empty()) SiftDown(0);
-  }
-}
 
 }  // namespace scopetrace::exporters
 

@@ -12,6 +12,23 @@ namespace {
 
 ZSTD_CCtx* Ctx(void* p) { return static_cast<ZSTD_CCtx*>(p); }
 
+constexpr int kDefaultZstdLevel = 3;
+
+// Level 3 (strategy dfast) with match finder tables sized for trace packets. A packet
+// stream repeats short structures (a track's packets, step after step) around a few random
+// bytes (timestamps, ids): the best match source is the most recent similar packet, a
+// few hundred bytes back. Level 3's default tables (hashLog 17, chainLog 16: 768 KB, far
+// beyond L2) keep older, worse candidates and miss the cache on every lookup; 4-byte
+// minimum matches catch the short runs between timestamps. On the benchmark's trace this
+// makes zstd ~2x faster and the output ~18% smaller (measured with `zstd -3 --zstd=...`
+// on the raw file: hlog/clog 17/16 → 12/11, mml 5 → 4). Compression level and strategy
+// stay level 3's.
+void TuneForTracePackets(ZSTD_CCtx* c) {
+  ZSTD_CCtx_setParameter(c, ZSTD_c_hashLog, 12);
+  ZSTD_CCtx_setParameter(c, ZSTD_c_chainLog, 11);
+  ZSTD_CCtx_setParameter(c, ZSTD_c_minMatch, 4);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PerfettoOutput>> PerfettoOutput::Open(const std::string& path,
@@ -30,6 +47,7 @@ absl::StatusOr<std::unique_ptr<PerfettoOutput>> PerfettoOutput::Open(const std::
     }
     ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, zstd_level);
     ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);  // lets the reader detect corruption
+    if (zstd_level == kDefaultZstdLevel) TuneForTracePackets(c);
     cctx = c;
   }
   return std::unique_ptr<PerfettoOutput>(new PerfettoOutput(path, file, cctx));

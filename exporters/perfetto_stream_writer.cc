@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "exporters/perfetto_event_encoder.h"
 #include "exporters/perfetto_event_order.h"
 #include "exporters/perfetto_fields.h"
 #include "exporters/perfetto_metadata.h"
@@ -23,40 +24,24 @@ using wire::kLen;
 using wire::kVarint;
 using wire::Tag;
 
-// Any non-zero id works for a file we write ourselves; one sequence for the whole file.
-constexpr uint32_t kSequence = 1;
-// The encode buffer goes to the file (or zstd) once it holds this much.
+// Sequence 1 carries the file's own packets (clock setup, track descriptors, metadata);
+// each Perfetto track's events get a sequence of their own from 2 on (EventEncoder).
+constexpr uint32_t kFileSequence = 1;
+constexpr uint32_t kFirstEventSequence = 2;
+// The encode buffer goes to the file (or zstd) once it holds this much: big enough that
+// zstd works on large inputs, small enough to stay in cache.
 constexpr size_t kFlushBytes = 1 << 20;
-// Covers every fixed-size part of one event packet, nesting slack included.
+// Covers every fixed-size part of one descriptor packet, nesting slack included.
 constexpr size_t kPacketSlack = 256;
-// Both clocks read this at the sequence start; timestamps then are deltas from it. Not 0:
-// a zero clock reading is the one value we would rather not rely on trace_processor for.
+// The clocks' reading in the file's first snapshot (see EventEncoder).
 constexpr int64_t kClockOrigin = 1;
-
-// Interning tables (bits of `emitted_`): iids are shared between tables, each table gets
-// its own entry the first time a string is used through it.
-enum Table : uint8_t { kNames = 1, kCategories = 2, kArgNames = 4 };
-
-constexpr uint32_t TableField(uint8_t table) {
-  return table == kNames        ? pf::kIdEventNames
-         : table == kCategories ? pf::kIdEventCategories
-                                : pf::kIdDebugAnnotationNames;
-}
-
-size_t ArgsBound(const Trace& chunk, const std::vector<Arg>& args) {
-  size_t n = 0;
-  for (const Arg& a : args) {
-    n += 48 + chunk.str(a.key).size();
-    if (const std::string* s = std::get_if<std::string>(&a.value)) n += s->size();
-  }
-  return n;
-}
 
 }  // namespace
 
 class PerfettoStreamWriter::Impl {
  public:
-  explicit Impl(std::unique_ptr<PerfettoOutput> out) : out_(std::move(out)) {}
+  explicit Impl(std::unique_ptr<PerfettoOutput> out)
+      : out_(std::move(out)), encoder_(buf_, kFirstEventSequence) {}
 
   absl::Status Start();
   absl::Status Append(const Trace& chunk);
@@ -71,13 +56,16 @@ class PerfettoStreamWriter::Impl {
     // Device streams: per lane, the latest slice end written so far (see EventOrder).
     std::vector<int64_t> lane_floors;
     bool is_stream = false;
+    // The event sequences (EventEncoder) of each lane's slices, of the instants and of
+    // the counter samples; null until first used.
+    std::vector<EventSequence*> lane_sequences;
+    EventSequence* instant_sequence = nullptr;
+    EventSequence* counter_sequence = nullptr;
   };
 
   size_t BeginPacket() {
-    buf_.Byte(Tag(pf::kTracePacket, kLen));
-    const size_t body = buf_.size() + 1;
-    buf_.Byte(0);
-    buf_.VarintField(Tag(pf::kSequenceId, kVarint), kSequence);
+    const size_t body = buf_.BeginNested(Tag(pf::kTracePacket, kLen));
+    buf_.VarintField(Tag(pf::kSequenceId, kVarint), kFileSequence);
     return body;
   }
   void EndPacket(size_t body) { buf_.EndNested(body); }
@@ -86,20 +74,7 @@ class PerfettoStreamWriter::Impl {
   void ResolveTrack(const Trace& chunk, TrackId id);
   uint64_t LaneUuid(const Trace& chunk, TrackId id, uint32_t lane);
   void EmitTrackDescriptor(const Track& track, uint64_t uuid, uint64_t parent, uint32_t lane);
-  uint64_t Intern(std::string_view text, Table table);
-  uint64_t ChunkIid(const Trace& chunk, StringId id, Table table) {
-    uint64_t& cached = chunk_iids_[table >> 1][id];
-    if (cached == 0) cached = Intern(chunk.str(id), table);
-    return cached;
-  }
-  void PutTimestamp(int64_t ts);
-  void PutArgs(const Trace& chunk, const std::vector<Arg>& args);
-  void PutPendingInterned();
-  void EncodeEdge(const Trace& chunk, uint64_t uuid, const Edge& edge);
-  absl::Status MaybeFlush() {
-    if (buf_.size() < kFlushBytes) return absl::OkStatus();
-    return Flush();
-  }
+  EventSequence& SourceSequence(const Trace& chunk, const EdgeSource& source);
   absl::Status Flush() {
     absl::Status s = out_->Write(buf_.data(), buf_.size());
     buf_.clear();
@@ -108,25 +83,14 @@ class PerfettoStreamWriter::Impl {
 
   std::unique_ptr<PerfettoOutput> out_;
   wire::Buffer buf_;
+  EventEncoder encoder_;
   EventOrder order_;
   uint64_t next_uuid_ = 1;
-  int64_t clock_ = kClockOrigin;  // running value of the incremental clock
   std::unordered_map<int64_t, uint64_t> process_uuids_;
   absl::flat_hash_map<std::tuple<uint8_t, int64_t, int64_t, std::string>, size_t> track_index_;
   std::vector<TrackState> tracks_;
-  std::unordered_map<std::string, uint64_t> iids_;
-  std::vector<uint8_t> emitted_{0};  // per iid: the tables that already hold it
-  struct Pending {
-    uint8_t table;
-    uint64_t iid;
-    std::string_view text;
-  };
-  std::vector<Pending> pending_;
-  // Per chunk: the iid of each StringId per table (0 = unresolved) and each track's state.
-  std::vector<uint64_t> chunk_iids_[3];
+  // Per chunk: each track's index in tracks_.
   std::vector<size_t> chunk_tracks_;
-  uint64_t op_category_iids_[8] = {};
-  uint64_t correlation_iid_ = 0;
   uint64_t events_ = 0;
   bool finished_ = false;
 };
@@ -167,17 +131,6 @@ absl::Status PerfettoStreamWriter::Impl::Start() {
   buf_.StringField(Tag(pf::kScopetraceMetadata, kLen), bytes);
   EndPacket(p);
   return Flush();
-}
-
-uint64_t PerfettoStreamWriter::Impl::Intern(std::string_view text, Table table) {
-  auto [it, inserted] = iids_.try_emplace(std::string(text), emitted_.size());
-  if (inserted) emitted_.push_back(0);
-  const uint64_t iid = it->second;
-  if ((emitted_[iid] & table) == 0) {
-    emitted_[iid] |= table;
-    pending_.push_back(Pending{table, iid, it->first});
-  }
-  return iid;
 }
 
 uint64_t PerfettoStreamWriter::Impl::ProcessUuid(const Trace& chunk, int64_t pid) {
@@ -280,126 +233,25 @@ uint64_t PerfettoStreamWriter::Impl::LaneUuid(const Trace& chunk, TrackId id, ui
   return state.lane_uuids[lane];
 }
 
-void PerfettoStreamWriter::Impl::PutTimestamp(int64_t ts) {
-  if (ts >= clock_) {
-    buf_.VarintField(Tag(pf::kTimestamp, kVarint), static_cast<uint64_t>(ts - clock_));
-    clock_ = ts;
+EventSequence& PerfettoStreamWriter::Impl::SourceSequence(const Trace& chunk,
+                                                          const EdgeSource& source) {
+  TrackState& state = tracks_[chunk_tracks_[source.track]];
+  EventSequence** seq = nullptr;
+  if (source.slices) {
+    if (state.lane_sequences.size() <= source.lane) {
+      state.lane_sequences.resize(source.lane + 1, nullptr);
+    }
+    seq = &state.lane_sequences[source.lane];
   } else {
-    // Deltas cannot go backwards: an earlier event gets an absolute trace-clock timestamp,
-    // which leaves the incremental clock where it was.
-    buf_.VarintField(Tag(pf::kTimestamp, kVarint), static_cast<uint64_t>(ts));
-    buf_.VarintField(Tag(pf::kTimestampClockId, kVarint), pf::kBuiltinClockBoottime);
+    const bool counters = chunk.tracks()[source.track].kind == TrackKind::kCounter;
+    seq = counters ? &state.counter_sequence : &state.instant_sequence;
   }
-}
-
-void PerfettoStreamWriter::Impl::PutArgs(const Trace& chunk, const std::vector<Arg>& args) {
-  for (const Arg& arg : args) {
-    const size_t da = buf_.BeginNested(Tag(pf::kTeDebugAnnotations, kLen));
-    buf_.VarintField(Tag(pf::kDaNameIid, kVarint), ChunkIid(chunk, arg.key, kArgNames));
-    if (const int64_t* i = std::get_if<int64_t>(&arg.value)) {
-      buf_.VarintField(Tag(pf::kDaInt, kVarint), static_cast<uint64_t>(*i));
-    } else if (const double* d = std::get_if<double>(&arg.value)) {
-      buf_.DoubleField(Tag(pf::kDaDouble, kFixed64), *d);
-    } else if (const bool* b = std::get_if<bool>(&arg.value)) {
-      buf_.VarintField(Tag(pf::kDaBool, kVarint), *b);
-    } else {
-      buf_.StringField(Tag(pf::kDaString, kLen), std::get<std::string>(arg.value));
-    }
-    buf_.EndNested(da);
-  }
-}
-
-void PerfettoStreamWriter::Impl::PutPendingInterned() {
-  if (pending_.empty()) return;
-  const size_t id = buf_.BeginNested(Tag(pf::kInternedData, kLen));
-  for (const Pending& e : pending_) {
-    const size_t entry = buf_.BeginNested(Tag(TableField(e.table), kLen));
-    buf_.VarintField(Tag(pf::kInternedIid, kVarint), e.iid);
-    buf_.StringField(Tag(pf::kInternedName, kLen), e.text);
-    buf_.EndNested(entry);
-  }
-  buf_.EndNested(id);
-  pending_.clear();
-}
-
-void PerfettoStreamWriter::Impl::EncodeEdge(const Trace& chunk, uint64_t uuid, const Edge& e) {
-  const Slice* slice = nullptr;
-  const Instant* instant = nullptr;
-  size_t bound = kPacketSlack;
-  if (e.kind == EdgeKind::kBegin) {
-    slice = &chunk.slices()[e.index];
-    bound += 2 * (chunk.str(slice->name).size() + chunk.str(slice->category).size()) +
-             (slice->args.empty() ? 0 : ArgsBound(chunk, slice->args));
-  } else if (e.kind == EdgeKind::kInstant) {
-    instant = &chunk.instants()[e.index];
-    bound += 2 * (chunk.str(instant->name).size() + chunk.str(instant->category).size()) +
-             (instant->args.empty() ? 0 : ArgsBound(chunk, instant->args));
-  }
-  buf_.Reserve(bound);
-  const size_t p = BeginPacket();
-  PutTimestamp(e.ts);
-  buf_.VarintField(Tag(pf::kSequenceFlags, kVarint), pf::kSeqNeedsIncrementalState);
-  const size_t te = buf_.BeginNested(Tag(pf::kTrackEvent, kLen));
-  buf_.VarintField(Tag(pf::kTeTrackUuid, kVarint), uuid);
-  switch (e.kind) {
-    case EdgeKind::kBegin: {
-      buf_.VarintField(Tag(pf::kTeType, kVarint), pf::kTypeSliceBegin);
-      buf_.VarintField(Tag(pf::kTeNameIid, kVarint), ChunkIid(chunk, slice->name, kNames));
-      if (slice->category != 0) {
-        buf_.VarintField(Tag(pf::kTeCategoryIids, kVarint),
-                         ChunkIid(chunk, slice->category, kCategories));
-      } else if (slice->op_kind != DeviceOpKind::kNone) {
-        uint64_t& iid = op_category_iids_[static_cast<size_t>(slice->op_kind) & 7];
-        if (iid == 0) iid = Intern(DeviceOpKindCategory(slice->op_kind), kCategories);
-        buf_.VarintField(Tag(pf::kTeCategoryIids, kVarint), iid);
-      }
-      PutArgs(chunk, slice->args);
-      if (slice->correlation_id != 0) {
-        if (correlation_iid_ == 0) correlation_iid_ = Intern(pf::kCorrelationIdArg, kArgNames);
-        const size_t da = buf_.BeginNested(Tag(pf::kTeDebugAnnotations, kLen));
-        buf_.VarintField(Tag(pf::kDaNameIid, kVarint), correlation_iid_);
-        buf_.VarintField(Tag(pf::kDaUint, kVarint), slice->correlation_id);
-        buf_.EndNested(da);
-      }
-      if (slice->flow_out != 0) buf_.Fixed64Field(Tag(pf::kTeFlowIds, kFixed64), slice->flow_out);
-      if (slice->flow_in != 0) {
-        buf_.Fixed64Field(Tag(pf::kTeTerminatingFlowIds, kFixed64), slice->flow_in);
-      }
-      break;
-    }
-    case EdgeKind::kEnd:
-      buf_.VarintField(Tag(pf::kTeType, kVarint), pf::kTypeSliceEnd);
-      break;
-    case EdgeKind::kInstant:
-      buf_.VarintField(Tag(pf::kTeType, kVarint), pf::kTypeInstant);
-      buf_.VarintField(Tag(pf::kTeNameIid, kVarint), ChunkIid(chunk, instant->name, kNames));
-      if (instant->category != 0) {
-        buf_.VarintField(Tag(pf::kTeCategoryIids, kVarint),
-                         ChunkIid(chunk, instant->category, kCategories));
-      }
-      PutArgs(chunk, instant->args);
-      break;
-    case EdgeKind::kCounter: {
-      buf_.VarintField(Tag(pf::kTeType, kVarint), pf::kTypeCounter);
-      const double v = chunk.counters()[e.index].value;
-      // Integral values take a varint; trace_processor stores both kinds as double.
-      if (v == std::trunc(v) && std::fabs(v) < 9007199254740992.0 && !std::signbit(v)) {
-        buf_.VarintField(Tag(pf::kTeCounterValue, kVarint),
-                         static_cast<uint64_t>(static_cast<int64_t>(v)));
-      } else {
-        buf_.DoubleField(Tag(pf::kTeDoubleCounterValue, kFixed64), v);
-      }
-      break;
-    }
-  }
-  buf_.EndNested(te);
-  PutPendingInterned();
-  EndPacket(p);
+  if (*seq == nullptr) *seq = &encoder_.NewSequence(state.lane_uuids[source.lane]);
+  return **seq;
 }
 
 absl::Status PerfettoStreamWriter::Impl::Append(const Trace& chunk) {
   if (finished_) return absl::FailedPreconditionError("PerfettoStreamWriter: already finished");
-  for (auto& ids : chunk_iids_) ids.assign(chunk.strings().size(), 0);
   chunk_tracks_.assign(chunk.tracks().size(), 0);
   for (const Process& p : chunk.processes()) ProcessUuid(chunk, p.pid);
   for (TrackId t = 0; t < chunk.tracks().size(); ++t) ResolveTrack(chunk, t);
@@ -411,25 +263,31 @@ absl::Status PerfettoStreamWriter::Impl::Append(const Trace& chunk) {
     return state.is_stream ? &state.lane_floors : nullptr;
   });
   // Lane descriptors before any event that uses them.
-  std::vector<uint64_t> source_uuids;
-  source_uuids.reserve(order_.sources().size());
   for (const EdgeSource& s : order_.sources()) {
-    source_uuids.push_back(LaneUuid(chunk, s.track, s.lane));
+    LaneUuid(chunk, s.track, s.lane);
     TrackState& state = tracks_[chunk_tracks_[s.track]];
     if (!state.is_stream || !s.slices || s.begin == s.end) continue;
     if (state.lane_floors.size() <= s.lane) state.lane_floors.resize(s.lane + 1, INT64_MIN);
     state.lane_floors[s.lane] = std::max(state.lane_floors[s.lane], order_.last_ts(s));
   }
 
-  absl::Status status;
-  const EdgeSource* first = order_.sources().data();
-  order_.ForEachInTimeOrder([&](const EdgeSource& source, const Edge& edge) {
-    if (!status.ok()) return;
-    EncodeEdge(chunk, source_uuids[&source - first], edge);
-    status = MaybeFlush();
-  });
+  // Source after source: each is one Perfetto track, in time order, on its own sequence.
+  // trace_processor sorts the whole file by timestamp, so interleaving them buys nothing,
+  // while one track's packets in a row repeat the same bytes step after step.
+  encoder_.BeginChunk(chunk);
+  const std::vector<Edge>& edges = order_.edges();
+  for (const EdgeSource& source : order_.sources()) {
+    if (source.begin == source.end) continue;
+    EventSequence& seq = SourceSequence(chunk, source);
+    for (uint32_t i = source.begin; i < source.end; ++i) {
+      encoder_.Encode(seq, chunk, edges[i]);
+      if (buf_.size() >= kFlushBytes) {
+        if (absl::Status s = Flush(); !s.ok()) return s;
+      }
+    }
+  }
   events_ += chunk.event_count();
-  return status;
+  return absl::OkStatus();
 }
 
 absl::Status PerfettoStreamWriter::Impl::Finish(const TraceMetadata& metadata) {

@@ -15,11 +15,13 @@
 //   }
 //   return (*writer)->Finish(metadata);      // then rename tmp_path into place
 //
-// What the file holds (see ../shared/perfetto-format.md): one packet sequence whose first
-// packet clears the incremental state and sets up a sequence-scoped incremental clock, so
-// event timestamps are small deltas; interned event names, categories and annotation
-// names; a TrackDescriptor per process, thread, device stream and counter the first time
-// one is seen; slices as BEGIN/END pairs, instants, counters, args as debug annotations,
+// What the file holds (see ../shared/perfetto-format.md): a first packet that clears the
+// incremental state of the file's own sequence and snapshots the clocks; a TrackDescriptor
+// per process, thread, device stream and counter the first time one is seen; then, per
+// Perfetto track, its own packet sequence (perfetto_event_encoder.h) whose first packet
+// sets the track and a sequence-scoped incremental clock as defaults, so event timestamps
+// are small per-track deltas; interned event names, categories, annotation names and
+// string values; slices as BEGIN/END pairs, instants, counters, args as debug annotations,
 // correlation ids and flows. Thread safety: none; one thread drives a writer.
 
 #ifndef SCOPETRACE_EXPORTERS_PERFETTO_STREAM_WRITER_H_

@@ -11,6 +11,7 @@
 #ifndef SCOPETRACE_EXPORTERS_PROTO_WIRE_H_
 #define SCOPETRACE_EXPORTERS_PROTO_WIRE_H_
 
+#include <bit>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -25,12 +26,9 @@ constexpr uint32_t Tag(uint32_t field, WireType type) { return field << 3 | type
 
 // Bytes a varint of `v` takes.
 inline size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
+  // ceil(bits / 7) without a loop: (bits * 9 + 64) / 64 equals it for bits in 1..64.
+  const int bits = 64 - std::countl_zero(v | 1);
+  return static_cast<size_t>((bits * 9 + 64) / 64);
 }
 
 inline uint8_t* PutVarint(uint8_t* p, uint64_t v) {
@@ -62,6 +60,11 @@ class Buffer {
   void Reserve(size_t n) {
     if (static_cast<size_t>(cap_end_ - end_) < n) Grow(n);
   }
+
+  // Raw access for fixed layouts: write at cursor() (within what Reserve guaranteed), then
+  // Commit the new end.
+  uint8_t* cursor() { return end_; }
+  void Commit(uint8_t* new_end) { end_ = new_end; }
 
   void Byte(uint8_t b) { *end_++ = b; }
   void Varint(uint64_t v) { end_ = PutVarint(end_, v); }

@@ -2,6 +2,7 @@
 // wire-level rules trace_processor depends on (perfetto-format.md A.1-A.3, Part C).
 
 #include <cstdlib>
+#include <map>
 #include <string>
 
 #include "exporters/perfetto_fields.h"
@@ -114,15 +115,31 @@ TEST(PerfettoWriter, SequenceSetupFollowsTheRules) {
   EXPECT_EQ(first.sequence_flags(), 3u);
   EXPECT_TRUE(first.first_packet_on_sequence());
   EXPECT_TRUE(first.has_clock_snapshot());
+  // One sequence for the file's own packets, then one per Perfetto track: the first packet
+  // of each clears its incremental state (and only that one), an event sequence's first
+  // packet sets the defaults (incremental clock 64, its track) and the clock snapshot.
+  std::map<uint32_t, int> packets_per_sequence;
   int events = 0, counters = 0, cleared = 0;
   for (const auto& p : parsed.packet()) {
-    EXPECT_NE(p.trusted_packet_sequence_id(), 0u);
+    ASSERT_NE(p.trusted_packet_sequence_id(), 0u);
+    const bool first_on_sequence = packets_per_sequence[p.trusted_packet_sequence_id()]++ == 0;
+    EXPECT_EQ(first_on_sequence, (p.sequence_flags() & 1) != 0);
     if (p.sequence_flags() & 1) ++cleared;
     EXPECT_EQ(p.previous_packet_dropped(), 0u);
+    if (first_on_sequence) {
+      EXPECT_EQ(p.sequence_flags(), 3u);
+      EXPECT_TRUE(p.first_packet_on_sequence());
+      EXPECT_TRUE(p.has_clock_snapshot());
+      EXPECT_EQ(p.trace_packet_defaults().timestamp_clock_id(), pf::kIncrementalClock);
+      if (p.trusted_packet_sequence_id() != first.trusted_packet_sequence_id()) {
+        EXPECT_NE(p.trace_packet_defaults().track_event_defaults().track_uuid(), 0u);
+      }
+    }
     if (p.has_track_event()) {
       ++events;
       EXPECT_TRUE(p.has_timestamp());
       EXPECT_EQ(p.sequence_flags(), 2u);
+      EXPECT_FALSE(p.track_event().has_track_uuid());  // from the sequence's defaults
       if (p.track_event().type() == perfetto::protos::TrackEvent::TYPE_SLICE_BEGIN) {
         EXPECT_TRUE(p.track_event().has_name_iid());  // interned, never inline
       }
@@ -134,7 +151,8 @@ TEST(PerfettoWriter, SequenceSetupFollowsTheRules) {
       EXPECT_TRUE(p.track_descriptor().thread().has_thread_name());
     }
   }
-  EXPECT_EQ(cleared, 1);
+  EXPECT_EQ(cleared, static_cast<int>(packets_per_sequence.size()));
+  EXPECT_GT(packets_per_sequence.size(), 2u);
   EXPECT_EQ(counters, 2);
   EXPECT_EQ(events, 2 * 11 + 2 + 5);  // BEGIN+END per slice, instants, counter samples
 }
@@ -147,7 +165,7 @@ TEST(PerfettoWriter, WireLevelFlowIdsUnpackedAndCounterPresent) {
   const std::string bytes = ReadFileBytes(path);
   wire::Decoder file(bytes);
   wire::Field packet;
-  int flow_tags = 0, terminating_tags = 0, counter_descriptors = 0;
+  int flow_tags = 0, terminating_tags = 0, counter_descriptors = 0, correlation_fields = 0;
   while (file.Next(packet)) {
     ASSERT_EQ(packet.number, 1u);
     ASSERT_EQ(packet.type, wire::kLen);
@@ -163,6 +181,12 @@ TEST(PerfettoWriter, WireLevelFlowIdsUnpackedAndCounterPresent) {
             (g.number == pf::kTeFlowIds ? flow_tags : terminating_tags)++;
           }
           if (g.number == pf::kTeCategoryIids) EXPECT_EQ(g.type, wire::kVarint);
+          // The correlation id in its compact form: TrackEvent.correlation_id, a varint.
+          if (g.number == pf::kTeCorrelationId) {
+            EXPECT_EQ(g.type, wire::kVarint);
+            EXPECT_EQ(g.value, 7u);
+            ++correlation_fields;
+          }
         }
         ASSERT_TRUE(te.ok());
       }
@@ -185,6 +209,7 @@ TEST(PerfettoWriter, WireLevelFlowIdsUnpackedAndCounterPresent) {
   EXPECT_EQ(flow_tags, 1);
   EXPECT_EQ(terminating_tags, 1);
   EXPECT_EQ(counter_descriptors, 2);
+  EXPECT_EQ(correlation_fields, 2);  // the launch and the kernel
   // The raw tag F9 02 followed by the 8-byte little-endian id 7.
   EXPECT_NE(bytes.find(std::string("\xF9\x02\x07\0\0\0\0\0\0\0", 10)), std::string::npos);
   EXPECT_NE(bytes.find(std::string("\x81\x03\x07\0\0\0\0\0\0\0", 10)), std::string::npos);

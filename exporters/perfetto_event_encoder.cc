@@ -1,0 +1,251 @@
+#include "exporters/perfetto_event_encoder.h"
+
+#include <cmath>
+
+#include "exporters/perfetto_fields.h"
+
+namespace scopetrace::exporters {
+namespace {
+
+using wire::kFixed64;
+using wire::kLen;
+using wire::kVarint;
+using wire::Tag;
+
+// Covers every fixed-size part of one event packet, nesting slack included.
+constexpr size_t kPacketSlack = 160;
+// Both clocks of a sequence's snapshot read this. The same value in every sequence:
+// BOOTTIME is trace time and appears in every snapshot, and trace_processor rejects a
+// snapshot in which the trace clock goes backwards (A.7). The first delta of a sequence
+// is then its first absolute timestamp (minus 1): one long varint per sequence.
+constexpr uint64_t kClockOrigin = 1;
+
+constexpr uint32_t TableField(InternTable table) {
+  switch (table) {
+    case kNameTable:
+      return pf::kIdEventNames;
+    case kCategoryTable:
+      return pf::kIdEventCategories;
+    case kArgNameTable:
+      return pf::kIdDebugAnnotationNames;
+    default:
+      return pf::kIdDebugAnnotationStrings;
+  }
+}
+
+// String arg values are interned (their bytes are reserved with the interned data), so
+// every annotation is bounded.
+constexpr size_t kAnnotationBound = 32;
+
+}  // namespace
+
+void EventEncoder::BeginChunk(const Trace& chunk) {
+  chunk_strings_.assign(chunk.strings().size(), 0);
+}
+
+uint32_t EventEncoder::GlobalString(std::string_view text) {
+  auto [it, inserted] =
+      string_index_.try_emplace(std::string(text), static_cast<uint32_t>(strings_.size()));
+  if (inserted) strings_.push_back(&it->first);
+  return it->second;
+}
+
+uint32_t EventEncoder::GlobalString(const Trace& chunk, StringId id) {
+  uint32_t& cached = chunk_strings_[id];
+  if (cached == 0) cached = GlobalString(chunk.str(id)) + 1;
+  return cached - 1;
+}
+
+uint32_t EventEncoder::Iid(EventSequence& seq, InternTable table, uint32_t global) {
+  std::vector<uint32_t>& iids = seq.iids[table];
+  if (global >= iids.size()) iids.resize(std::max<size_t>(global + 1, 2 * iids.size()), 0);
+  uint32_t& iid = iids[global];
+  if (iid == 0) {
+    iid = seq.next_iid[table]++;
+    pending_.push_back(Pending{table, iid, global});
+  }
+  return iid;
+}
+
+EventSequence& EventEncoder::NewSequence(uint64_t track_uuid) {
+  EventSequence& seq = sequences_.emplace_back();
+  seq.id = next_sequence_id_++;
+  seq.clock = static_cast<int64_t>(kClockOrigin);
+  // CLEARED first (so our interned data and defaults count), then the defaults and the
+  // snapshot that defines clock 64 on this sequence as BOOTTIME counted in 1 ns deltas.
+  // trace_processor stops reading a packet at its clock snapshot: no event rides here.
+  buf_.Reserve(kPacketSlack);
+  const size_t p = buf_.BeginNested(Tag(pf::kTracePacket, kLen));
+  buf_.VarintField(Tag(pf::kSequenceId, kVarint), seq.id);
+  buf_.VarintField(Tag(pf::kSequenceFlags, kVarint),
+                   pf::kSeqIncrementalStateCleared | pf::kSeqNeedsIncrementalState);
+  buf_.VarintField(Tag(pf::kFirstPacketOnSequence, kVarint), 1);
+  const size_t defaults = buf_.BeginNested(Tag(pf::kTracePacketDefaults, kLen));
+  buf_.VarintField(Tag(pf::kDefaultsClockId, kVarint), pf::kIncrementalClock);
+  const size_t ted = buf_.BeginNested(Tag(pf::kDefaultsTrackEvent, kLen));
+  buf_.VarintField(Tag(pf::kDefaultsTrackUuid, kVarint), track_uuid);
+  buf_.EndNested(ted);
+  buf_.EndNested(defaults);
+  const size_t snapshot = buf_.BeginNested(Tag(pf::kClockSnapshot, kLen));
+  size_t clock = buf_.BeginNested(Tag(pf::kSnapshotClocks, kLen));
+  buf_.VarintField(Tag(pf::kClockId, kVarint), pf::kBuiltinClockBoottime);
+  buf_.VarintField(Tag(pf::kClockTimestamp, kVarint), kClockOrigin);
+  buf_.EndNested(clock);
+  clock = buf_.BeginNested(Tag(pf::kSnapshotClocks, kLen));
+  buf_.VarintField(Tag(pf::kClockId, kVarint), pf::kIncrementalClock);
+  buf_.VarintField(Tag(pf::kClockTimestamp, kVarint), kClockOrigin);
+  buf_.VarintField(Tag(pf::kClockIsIncremental, kVarint), 1);
+  buf_.VarintField(Tag(pf::kClockUnitMultiplier, kVarint), 1);
+  buf_.EndNested(clock);
+  buf_.EndNested(snapshot);
+  buf_.EndNested(p);
+  return seq;
+}
+
+void EventEncoder::PutArgs(EventSequence& seq, const Trace& chunk, const std::vector<Arg>& args) {
+  for (const Arg& arg : args) {
+    const size_t da = buf_.BeginNested(Tag(pf::kTeDebugAnnotations, kLen));
+    buf_.VarintField(Tag(pf::kDaNameIid, kVarint),
+                     Iid(seq, kArgNameTable, GlobalString(chunk, arg.key)));
+    if (const int64_t* i = std::get_if<int64_t>(&arg.value)) {
+      buf_.VarintField(Tag(pf::kDaInt, kVarint), static_cast<uint64_t>(*i));
+    } else if (const double* d = std::get_if<double>(&arg.value)) {
+      buf_.DoubleField(Tag(pf::kDaDouble, kFixed64), *d);
+    } else if (const bool* b = std::get_if<bool>(&arg.value)) {
+      buf_.VarintField(Tag(pf::kDaBool, kVarint), *b);
+    } else {
+      // String values repeat (shapes, kernel configurations): interned like names.
+      buf_.VarintField(Tag(pf::kDaStringIid, kVarint),
+                       Iid(seq, kArgStringTable, GlobalString(std::get<std::string>(arg.value))));
+    }
+    buf_.EndNested(da);
+  }
+}
+
+void EventEncoder::PutSliceBegin(EventSequence& seq, const Trace& chunk, const Slice& slice) {
+  buf_.Byte(Tag(pf::kTeType, kVarint));
+  buf_.Byte(pf::kTypeSliceBegin);
+  buf_.VarintField(Tag(pf::kTeNameIid, kVarint),
+                   Iid(seq, kNameTable, GlobalString(chunk, slice.name)));
+  if (slice.category != 0) {
+    buf_.VarintField(Tag(pf::kTeCategoryIids, kVarint),
+                     Iid(seq, kCategoryTable, GlobalString(chunk, slice.category)));
+  } else if (slice.op_kind != DeviceOpKind::kNone) {
+    uint32_t& global = op_categories_[static_cast<size_t>(slice.op_kind) & 7];
+    if (global == 0) global = GlobalString(DeviceOpKindCategory(slice.op_kind)) + 1;
+    buf_.VarintField(Tag(pf::kTeCategoryIids, kVarint), Iid(seq, kCategoryTable, global - 1));
+  }
+  if (!slice.args.empty()) PutArgs(seq, chunk, slice.args);
+  // The compact form: TrackEvent.correlation_id, a plain varint (no annotation wrapper).
+  if (slice.correlation_id != 0) {
+    buf_.VarintField(Tag(pf::kTeCorrelationId, kVarint), slice.correlation_id);
+  }
+  // fixed64, one tag per id, never packed (A.5).
+  if (slice.flow_out != 0) buf_.Fixed64Field(Tag(pf::kTeFlowIds, kFixed64), slice.flow_out);
+  if (slice.flow_in != 0) {
+    buf_.Fixed64Field(Tag(pf::kTeTerminatingFlowIds, kFixed64), slice.flow_in);
+  }
+}
+
+void EventEncoder::PutCounterValue(double v) {
+  // Integral values take a varint; trace_processor stores both kinds as double.
+  if (v == std::trunc(v) && std::fabs(v) < 9007199254740992.0 && !std::signbit(v)) {
+    buf_.VarintField(Tag(pf::kTeCounterValue, kVarint),
+                     static_cast<uint64_t>(static_cast<int64_t>(v)));
+  } else {
+    buf_.DoubleField(Tag(pf::kTeDoubleCounterValue, kFixed64), v);
+  }
+}
+
+void EventEncoder::PutPendingInterned() {
+  size_t bound = 8;
+  for (const Pending& e : pending_) bound += 24 + strings_[e.global]->size();
+  buf_.Reserve(bound);
+  const size_t id = buf_.BeginNested(Tag(pf::kInternedData, kLen));
+  for (const Pending& e : pending_) {
+    const size_t entry = buf_.BeginNested(Tag(TableField(e.table), kLen));
+    buf_.VarintField(Tag(pf::kInternedIid, kVarint), e.iid);
+    buf_.StringField(Tag(pf::kInternedName, kLen), *strings_[e.global]);
+    buf_.EndNested(entry);
+  }
+  buf_.EndNested(id);
+  pending_.clear();
+}
+
+void EventEncoder::Encode(EventSequence& seq, const Trace& chunk, const Edge& e) {
+  if (e.kind == EdgeKind::kEnd && e.ts >= seq.clock && seq.id < 0x80) {
+    // Half of all packets: a fixed layout written in one go.
+    const auto delta = static_cast<uint64_t>(e.ts - seq.clock);
+    seq.clock = e.ts;
+    buf_.Reserve(kPacketSlack);
+    uint8_t* p = buf_.cursor();
+    p[0] = Tag(pf::kTracePacket, kLen);
+    p[1] = static_cast<uint8_t>(9 + wire::VarintSize(delta));
+    p[2] = Tag(pf::kSequenceId, kVarint);
+    p[3] = static_cast<uint8_t>(seq.id);
+    p[4] = Tag(pf::kSequenceFlags, kVarint);
+    p[5] = pf::kSeqNeedsIncrementalState;
+    p[6] = Tag(pf::kTrackEvent, kLen);
+    p[7] = 2;
+    p[8] = Tag(pf::kTeType, kVarint);
+    p[9] = pf::kTypeSliceEnd;
+    p[10] = Tag(pf::kTimestamp, kVarint);
+    buf_.Commit(wire::PutVarint(p + 11, delta));
+    return;
+  }
+  const std::vector<Arg>* args = nullptr;
+  if (e.kind == EdgeKind::kBegin) {
+    args = &chunk.slices()[e.index].args;
+  } else if (e.kind == EdgeKind::kInstant) {
+    args = &chunk.instants()[e.index].args;
+  }
+  buf_.Reserve(kPacketSlack + (args == nullptr ? 0 : kAnnotationBound * args->size()));
+  const size_t p = buf_.BeginNested(Tag(pf::kTracePacket, kLen));
+  buf_.VarintField(Tag(pf::kSequenceId, kVarint), seq.id);
+  buf_.Byte(Tag(pf::kSequenceFlags, kVarint));
+  buf_.Byte(pf::kSeqNeedsIncrementalState);
+  const size_t te = buf_.BeginNested(Tag(pf::kTrackEvent, kLen));
+  switch (e.kind) {
+    case EdgeKind::kBegin:
+      PutSliceBegin(seq, chunk, chunk.slices()[e.index]);
+      break;
+    case EdgeKind::kEnd:
+      buf_.Byte(Tag(pf::kTeType, kVarint));
+      buf_.Byte(pf::kTypeSliceEnd);
+      break;
+    case EdgeKind::kInstant: {
+      const Instant& instant = chunk.instants()[e.index];
+      buf_.Byte(Tag(pf::kTeType, kVarint));
+      buf_.Byte(pf::kTypeInstant);
+      buf_.VarintField(Tag(pf::kTeNameIid, kVarint),
+                       Iid(seq, kNameTable, GlobalString(chunk, instant.name)));
+      if (instant.category != 0) {
+        buf_.VarintField(Tag(pf::kTeCategoryIids, kVarint),
+                         Iid(seq, kCategoryTable, GlobalString(chunk, instant.category)));
+      }
+      if (!instant.args.empty()) PutArgs(seq, chunk, instant.args);
+      break;
+    }
+    case EdgeKind::kCounter:
+      buf_.Byte(Tag(pf::kTeType, kVarint));
+      buf_.Byte(pf::kTypeCounter);
+      PutCounterValue(chunk.counters()[e.index].value);
+      break;
+  }
+  buf_.EndNested(te);
+  if (!pending_.empty()) PutPendingInterned();
+  // The timestamp goes last: the random bytes of one packet then sit next to each other
+  // and the fixed bytes around them repeat from one step to the next.
+  if (e.ts >= seq.clock) {
+    buf_.VarintField(Tag(pf::kTimestamp, kVarint), static_cast<uint64_t>(e.ts - seq.clock));
+    seq.clock = e.ts;
+  } else {
+    // Deltas cannot go backwards (a later chunk going back in time): an absolute
+    // trace-clock timestamp, which leaves the incremental clock where it was.
+    buf_.VarintField(Tag(pf::kTimestamp, kVarint), static_cast<uint64_t>(e.ts));
+    buf_.VarintField(Tag(pf::kTimestampClockId, kVarint), pf::kBuiltinClockBoottime);
+  }
+  buf_.EndNested(p);
+}
+
+}  // namespace scopetrace::exporters

@@ -1,0 +1,95 @@
+// Internal: encodes TrackEvent packets for the Perfetto writer (perfetto_stream_writer.h),
+// one packet sequence per Perfetto track.
+//
+// Why one sequence per track (perfetto-format.md A.2, A.7): a sequence's first packet
+// sets `trace_packet_defaults { timestamp_clock_id: 64 track_event_defaults { track_uuid }}`
+// and declares the sequence-scoped incremental clock 64, so an event packet needs neither
+// a track uuid nor an absolute timestamp: its timestamp is the delta from the previous
+// event of the same track, the small number a thread's own timeline produces. The bytes
+// of one track then repeat step after step (same names, same layout), which is what zstd
+// compresses best. Names, categories, arg names and string arg values are interned per
+// sequence (iids are per sequence), so the common ones take one-byte iids.
+//
+// Every packet still carries its non-zero `trusted_packet_sequence_id` and
+// SEQ_NEEDS_INCREMENTAL_STATE; only the sequence's first packet clears the state.
+//
+// Example (what the stream writer does per chunk):
+//
+//   encoder.BeginChunk(chunk);
+//   EventSequence& seq = encoder.NewSequence(track_uuid);   // once per track, ever
+//   for (const Edge& e : edges) encoder.Encode(seq, chunk, e);
+
+#ifndef SCOPETRACE_EXPORTERS_PERFETTO_EVENT_ENCODER_H_
+#define SCOPETRACE_EXPORTERS_PERFETTO_EVENT_ENCODER_H_
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "exporters/perfetto_event_order.h"
+#include "exporters/proto_wire.h"
+#include "scopetrace/trace.h"
+
+namespace scopetrace::exporters {
+
+// Interning tables of a sequence.
+enum InternTable : uint8_t { kNameTable, kCategoryTable, kArgNameTable, kArgStringTable };
+inline constexpr int kInternTables = 4;
+
+struct EventSequence {
+  uint32_t id = 0;
+  int64_t clock = 0;  // running value of the sequence's incremental clock
+  // Per table: global string index → this sequence's iid (0: not interned here yet).
+  std::vector<uint32_t> iids[kInternTables];
+  uint32_t next_iid[kInternTables] = {1, 1, 1, 1};
+};
+
+class EventEncoder {
+ public:
+  // Packets are appended to `buf`; sequence ids count up from `first_sequence_id`.
+  EventEncoder(wire::Buffer& buf, uint32_t first_sequence_id)
+      : buf_(buf), next_sequence_id_(first_sequence_id) {}
+
+  // Call before encoding events of a new chunk: its strings are resolved lazily.
+  void BeginChunk(const Trace& chunk);
+
+  // Writes the first packet of a new sequence whose events go on `track_uuid`. The
+  // returned reference stays valid for the encoder's lifetime.
+  EventSequence& NewSequence(uint64_t track_uuid);
+
+  // Appends the packet of one edge of the current chunk.
+  void Encode(EventSequence& seq, const Trace& chunk, const Edge& edge);
+
+ private:
+  uint32_t GlobalString(const Trace& chunk, StringId id);
+  uint32_t GlobalString(std::string_view text);
+  // This sequence's iid for a global string, queueing its interned entry on first use.
+  uint32_t Iid(EventSequence& seq, InternTable table, uint32_t global);
+  void PutArgs(EventSequence& seq, const Trace& chunk, const std::vector<Arg>& args);
+  void PutSliceBegin(EventSequence& seq, const Trace& chunk, const Slice& slice);
+  void PutCounterValue(double v);
+  void PutPendingInterned();
+
+  wire::Buffer& buf_;
+  uint32_t next_sequence_id_;
+  std::deque<EventSequence> sequences_;
+  // Every string any sequence interned, by global index.
+  std::unordered_map<std::string, uint32_t> string_index_;
+  std::vector<const std::string*> strings_;
+  // Current chunk: StringId → global index + 1 (0: not resolved yet).
+  std::vector<uint32_t> chunk_strings_;
+  uint32_t op_categories_[8] = {};  // DeviceOpKind → global index + 1
+  struct Pending {
+    InternTable table;
+    uint32_t iid;
+    uint32_t global;
+  };
+  std::vector<Pending> pending_;
+};
+
+}  // namespace scopetrace::exporters
+
+#endif  // SCOPETRACE_EXPORTERS_PERFETTO_EVENT_ENCODER_H_
