@@ -76,9 +76,7 @@ void CycleBuilder::AddHostEvent(HostEvent& event, int64_t begin_ns, int64_t end_
           event.site->name == nullptr || !event.args.empty() || event.correlation_id != 0;
       ++(payload ? counts.payload_scopes : counts.scopes);
       if (payload) ++ids.payload_events;
-      Slice& slice = host_slices_.Add(cached_track_, begin_ns, end_ns);
-      slice.name = name;
-      slice.category = ids.category;
+      Slice& slice = host_slices_.Add(cached_track_, name, ids.category, begin_ns, end_ns);
       if (event.correlation_id != 0) {
         slice.correlation_id = event.correlation_id;
         slice.flow_out = event.correlation_id;
@@ -108,9 +106,8 @@ void CycleBuilder::AddHostEvent(HostEvent& event, int64_t begin_ns, int64_t end_
 void CycleBuilder::AddStep(int64_t step, int64_t tid, int64_t begin_ns, int64_t end_ns) {
   if (first_step_ < 0) first_step_ = step;
   last_step_ = step;
-  Slice& slice = host_slices_.Add(ThreadTrack(tid), begin_ns, end_ns);
-  slice.name = trace_->intern(absl::StrCat("ProfilerStep#", step));
-  slice.category = trace_->intern("step");
+  host_slices_.Add(ThreadTrack(tid), trace_->intern(absl::StrCat("ProfilerStep#", step)),
+                   trace_->intern("step"), begin_ns, end_ns);
 }
 
 void CycleBuilder::FillOverhead(TraceMetadata& metadata, int64_t wall_ns) const {

@@ -68,9 +68,7 @@ class CycleBuilder {
     SiteIds& ids = CachedIds(site);
     ++ids.events;
     ++CachedCounts(tid).scopes;
-    Slice& slice = host_slices_.Add(cached_track_, begin_ns, end_ns);
-    slice.name = ids.name;
-    slice.category = ids.category;
+    host_slices_.Add(cached_track_, ids.name, ids.category, begin_ns, end_ns);
   }
   // A recorded step: the ProfilerStep#<step> slice on the thread that called step().
   void AddStep(int64_t step, int64_t tid, int64_t begin_ns, int64_t end_ns);

@@ -24,9 +24,8 @@ class HostSliceRuns {
   HostSliceRuns& operator=(HostSliceRuns&&) = default;
   ~HostSliceRuns();
 
-  // A new slice on `track`, its track, start and duration set (negative durations become
-  // 0); the caller fills in the rest.
-  Slice& Add(TrackId track, int64_t begin_ns, int64_t end_ns) {
+  // A new slice on `track` (negative durations become 0); the caller may fill in more.
+  Slice& Add(TrackId track, StringId name, StringId category, int64_t begin_ns, int64_t end_ns) {
     if (track >= runs_.size()) Grow(track);
     Run& run = runs_[track];
     const int64_t dur_ns = end_ns > begin_ns ? end_ns - begin_ns : 0;
@@ -36,11 +35,18 @@ class HostSliceRuns {
     run.last_start_ns = begin_ns;
     run.last_dur_ns = dur_ns;
     ++size_;
-    Slice& slice = run.slices.emplace_back();
-    slice.track = track;
-    slice.start_ns = begin_ns;
-    slice.dur_ns = dur_ns;
-    return slice;
+    // Every field written once, in one expression: default-constructing and then assigning
+    // made the compiler clear the 88 bytes with `rep stos` first, a fifth of this path.
+    return run.slices.emplace_back(Slice{.track = track,
+                                         .name = name,
+                                         .category = category,
+                                         .start_ns = begin_ns,
+                                         .dur_ns = dur_ns,
+                                         .op_kind = DeviceOpKind::kNone,
+                                         .correlation_id = 0,
+                                         .flow_out = 0,
+                                         .flow_in = 0,
+                                         .args = {}});
   }
 
   size_t size() const { return size_; }
