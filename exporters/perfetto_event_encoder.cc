@@ -1,6 +1,7 @@
 #include "exporters/perfetto_event_encoder.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "exporters/perfetto_fields.h"
 
@@ -31,6 +32,48 @@ constexpr uint32_t TableField(InternTable table) {
     default:
       return pf::kIdDebugAnnotationStrings;
   }
+}
+
+// Packet bodies are written through a local cursor (`uint8_t* p`) rather than Buffer's
+// member: a byte store through a uint8_t* may alias the member, so every Buffer::Byte
+// reloads and stores it again, which the hot path cannot afford.
+template <uint32_t kTag>
+inline uint8_t* PutTag(uint8_t* p) {
+  static_assert(kTag < (1u << 14));
+  if constexpr (kTag < 0x80) {
+    *p = static_cast<uint8_t>(kTag);
+    return p + 1;
+  } else {
+    p[0] = static_cast<uint8_t>(kTag | 0x80);
+    p[1] = static_cast<uint8_t>(kTag >> 7);
+    return p + 2;
+  }
+}
+
+template <uint32_t kTag>
+inline uint8_t* PutVarintField(uint8_t* p, uint64_t v) {
+  return wire::PutVarint(PutTag<kTag>(p), v);
+}
+
+template <uint32_t kTag>
+inline uint8_t* PutFixed64Field(uint8_t* p, uint64_t v) {
+  p = PutTag<kTag>(p);
+  std::memcpy(p, &v, 8);  // little-endian hosts only (as the rest of the writer)
+  return p + 8;
+}
+
+// Patches a one-byte length placeholder at `len` for the body that runs up to `end`;
+// moves the body when the length needs more bytes (rare). Returns the new end.
+inline uint8_t* CloseNested(uint8_t* len, uint8_t* end) {
+  const size_t n = static_cast<size_t>(end - (len + 1));
+  if (n < 0x80) [[likely]] {
+    *len = static_cast<uint8_t>(n);
+    return end;
+  }
+  const size_t extra = wire::VarintSize(n) - 1;
+  std::memmove(len + 1 + extra, len + 1, n);
+  wire::PutVarint(len, n);
+  return end + extra;
 }
 
 // String arg values are interned (their bytes are reserved with the interned data), so
@@ -122,29 +165,35 @@ void EventEncoder::PutArgs(EventSequence& seq, const Trace& chunk, const std::ve
   }
 }
 
-void EventEncoder::PutSliceBegin(EventSequence& seq, const Trace& chunk, const Slice& slice) {
-  buf_.Byte(Tag(pf::kTeType, kVarint));
-  buf_.Byte(pf::kTypeSliceBegin);
-  buf_.VarintField(Tag(pf::kTeNameIid, kVarint),
-                   Iid(seq, kNameTable, GlobalString(chunk, slice.name)));
+uint8_t* EventEncoder::PutSliceBegin(uint8_t* p, EventSequence& seq, const Trace& chunk,
+                                     const Slice& slice) {
+  p[0] = Tag(pf::kTeType, kVarint);
+  p[1] = pf::kTypeSliceBegin;
+  p = PutVarintField<Tag(pf::kTeNameIid, kVarint)>(
+      p + 2, Iid(seq, kNameTable, GlobalString(chunk, slice.name)));
   if (slice.category != 0) {
-    buf_.VarintField(Tag(pf::kTeCategoryIids, kVarint),
-                     Iid(seq, kCategoryTable, GlobalString(chunk, slice.category)));
+    p = PutVarintField<Tag(pf::kTeCategoryIids, kVarint)>(
+        p, Iid(seq, kCategoryTable, GlobalString(chunk, slice.category)));
   } else if (slice.op_kind != DeviceOpKind::kNone) {
     uint32_t& global = op_categories_[static_cast<size_t>(slice.op_kind) & 7];
     if (global == 0) global = GlobalString(DeviceOpKindCategory(slice.op_kind)) + 1;
-    buf_.VarintField(Tag(pf::kTeCategoryIids, kVarint), Iid(seq, kCategoryTable, global - 1));
+    p = PutVarintField<Tag(pf::kTeCategoryIids, kVarint)>(p, Iid(seq, kCategoryTable, global - 1));
   }
-  if (!slice.args.empty()) PutArgs(seq, chunk, slice.args);
+  if (!slice.args.empty()) {
+    buf_.Commit(p);
+    PutArgs(seq, chunk, slice.args);
+    p = buf_.cursor();
+  }
   // The compact form: TrackEvent.correlation_id, a plain varint (no annotation wrapper).
   if (slice.correlation_id != 0) {
-    buf_.VarintField(Tag(pf::kTeCorrelationId, kVarint), slice.correlation_id);
+    p = PutVarintField<Tag(pf::kTeCorrelationId, kVarint)>(p, slice.correlation_id);
   }
   // fixed64, one tag per id, never packed (A.5).
-  if (slice.flow_out != 0) buf_.Fixed64Field(Tag(pf::kTeFlowIds, kFixed64), slice.flow_out);
+  if (slice.flow_out != 0) p = PutFixed64Field<Tag(pf::kTeFlowIds, kFixed64)>(p, slice.flow_out);
   if (slice.flow_in != 0) {
-    buf_.Fixed64Field(Tag(pf::kTeTerminatingFlowIds, kFixed64), slice.flow_in);
+    p = PutFixed64Field<Tag(pf::kTeTerminatingFlowIds, kFixed64)>(p, slice.flow_in);
   }
+  return p;
 }
 
 void EventEncoder::PutCounterValue(double v) {
@@ -200,52 +249,70 @@ void EventEncoder::Encode(EventSequence& seq, const Trace& chunk, const Edge& e)
     args = &chunk.instants()[e.index].args;
   }
   buf_.Reserve(kPacketSlack + (args == nullptr ? 0 : kAnnotationBound * args->size()));
-  const size_t p = buf_.BeginNested(Tag(pf::kTracePacket, kLen));
-  buf_.VarintField(Tag(pf::kSequenceId, kVarint), seq.id);
-  buf_.Byte(Tag(pf::kSequenceFlags, kVarint));
-  buf_.Byte(pf::kSeqNeedsIncrementalState);
-  const size_t te = buf_.BeginNested(Tag(pf::kTrackEvent, kLen));
+  // Both lengths are one-byte placeholders (CloseNested / EndNested widen them if needed).
+  uint8_t* p = buf_.cursor();
+  *p++ = Tag(pf::kTracePacket, kLen);
+  const size_t packet = buf_.size() + 2;  // the body's offset (interning may move memory)
+  ++p;
+  p = PutVarintField<Tag(pf::kSequenceId, kVarint)>(p, seq.id);
+  p[0] = Tag(pf::kSequenceFlags, kVarint);
+  p[1] = pf::kSeqNeedsIncrementalState;
+  p[2] = Tag(pf::kTrackEvent, kLen);
+  const size_t te = static_cast<size_t>(p + 3 - buf_.mutable_data());
+  p += 4;
   switch (e.kind) {
     case EdgeKind::kBegin:
-      PutSliceBegin(seq, chunk, chunk.slices()[e.index]);
+      p = PutSliceBegin(p, seq, chunk, chunk.slices()[e.index]);
       break;
     case EdgeKind::kEnd:
-      buf_.Byte(Tag(pf::kTeType, kVarint));
-      buf_.Byte(pf::kTypeSliceEnd);
+      p[0] = Tag(pf::kTeType, kVarint);
+      p[1] = pf::kTypeSliceEnd;
+      p += 2;
       break;
     case EdgeKind::kInstant: {
       const Instant& instant = chunk.instants()[e.index];
-      buf_.Byte(Tag(pf::kTeType, kVarint));
-      buf_.Byte(pf::kTypeInstant);
-      buf_.VarintField(Tag(pf::kTeNameIid, kVarint),
-                       Iid(seq, kNameTable, GlobalString(chunk, instant.name)));
+      p[0] = Tag(pf::kTeType, kVarint);
+      p[1] = pf::kTypeInstant;
+      p = PutVarintField<Tag(pf::kTeNameIid, kVarint)>(
+          p + 2, Iid(seq, kNameTable, GlobalString(chunk, instant.name)));
       if (instant.category != 0) {
-        buf_.VarintField(Tag(pf::kTeCategoryIids, kVarint),
-                         Iid(seq, kCategoryTable, GlobalString(chunk, instant.category)));
+        p = PutVarintField<Tag(pf::kTeCategoryIids, kVarint)>(
+            p, Iid(seq, kCategoryTable, GlobalString(chunk, instant.category)));
       }
-      if (!instant.args.empty()) PutArgs(seq, chunk, instant.args);
+      if (!instant.args.empty()) {
+        buf_.Commit(p);
+        PutArgs(seq, chunk, instant.args);
+        p = buf_.cursor();
+      }
       break;
     }
     case EdgeKind::kCounter:
-      buf_.Byte(Tag(pf::kTeType, kVarint));
-      buf_.Byte(pf::kTypeCounter);
+      p[0] = Tag(pf::kTeType, kVarint);
+      p[1] = pf::kTypeCounter;
+      buf_.Commit(p + 2);
       PutCounterValue(chunk.counters()[e.index].value);
+      p = buf_.cursor();
       break;
   }
-  buf_.EndNested(te);
-  if (!pending_.empty()) PutPendingInterned();
+  p = CloseNested(buf_.mutable_data() + te, p);
+  if (!pending_.empty()) {
+    buf_.Commit(p);
+    PutPendingInterned();
+    p = buf_.cursor();
+  }
   // The timestamp goes last: the random bytes of one packet then sit next to each other
   // and the fixed bytes around them repeat from one step to the next.
   if (e.ts >= seq.clock) {
-    buf_.VarintField(Tag(pf::kTimestamp, kVarint), static_cast<uint64_t>(e.ts - seq.clock));
+    p = PutVarintField<Tag(pf::kTimestamp, kVarint)>(p, static_cast<uint64_t>(e.ts - seq.clock));
     seq.clock = e.ts;
   } else {
     // Deltas cannot go backwards (a later chunk going back in time): an absolute
     // trace-clock timestamp, which leaves the incremental clock where it was.
-    buf_.VarintField(Tag(pf::kTimestamp, kVarint), static_cast<uint64_t>(e.ts));
-    buf_.VarintField(Tag(pf::kTimestampClockId, kVarint), pf::kBuiltinClockBoottime);
+    p = PutVarintField<Tag(pf::kTimestamp, kVarint)>(p, static_cast<uint64_t>(e.ts));
+    p = PutVarintField<Tag(pf::kTimestampClockId, kVarint)>(p, pf::kBuiltinClockBoottime);
   }
-  buf_.EndNested(p);
+  buf_.Commit(p);
+  buf_.EndNested(packet);
 }
 
 }  // namespace scopetrace::exporters

@@ -69,7 +69,8 @@ class EventEncoder {
   // This sequence's iid for a global string, queueing its interned entry on first use.
   uint32_t Iid(EventSequence& seq, InternTable table, uint32_t global);
   void PutArgs(EventSequence& seq, const Trace& chunk, const std::vector<Arg>& args);
-  void PutSliceBegin(EventSequence& seq, const Trace& chunk, const Slice& slice);
+  // Writes at `p` (within what Encode reserved); returns the new end.
+  uint8_t* PutSliceBegin(uint8_t* p, EventSequence& seq, const Trace& chunk, const Slice& slice);
   void PutCounterValue(double v);
   void PutPendingInterned();
 

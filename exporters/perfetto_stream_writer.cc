@@ -29,8 +29,9 @@ using wire::Tag;
 constexpr uint32_t kFileSequence = 1;
 constexpr uint32_t kFirstEventSequence = 2;
 // The encode buffer goes to the file (or zstd) once it holds this much: big enough that
-// zstd works on large inputs, small enough to stay in cache.
-constexpr size_t kFlushBytes = 1 << 20;
+// zstd works on large inputs (whole 128 KiB blocks), small enough to stay in L2 between
+// being written and being compressed.
+constexpr size_t kFlushBytes = 256 << 10;
 // Covers every fixed-size part of one descriptor packet, nesting slack included.
 constexpr size_t kPacketSlack = 256;
 // The clocks' reading in the file's first snapshot (see EventEncoder).
@@ -74,7 +75,14 @@ class PerfettoStreamWriter::Impl {
   void ResolveTrack(const Trace& chunk, TrackId id);
   uint64_t LaneUuid(const Trace& chunk, TrackId id, uint32_t lane);
   void EmitTrackDescriptor(const Track& track, uint64_t uuid, uint64_t parent, uint32_t lane);
-  EventSequence& SourceSequence(const Trace& chunk, const EdgeSource& source);
+  EventSequence& LaneSequence(const Trace& chunk, TrackId id, uint32_t lane);
+  EventSequence& PointSequence(const Trace& chunk, TrackId id);
+  void MaybeFlush(absl::Status& status) {
+    if (buf_.size() < kFlushBytes) [[likely]]
+      return;
+    absl::Status s = Flush();
+    if (status.ok()) status = std::move(s);
+  }
   absl::Status Flush() {
     absl::Status s = out_->Write(buf_.data(), buf_.size());
     buf_.clear();
@@ -91,6 +99,9 @@ class PerfettoStreamWriter::Impl {
   std::vector<TrackState> tracks_;
   // Per chunk: each track's index in tracks_.
   std::vector<size_t> chunk_tracks_;
+  // Per track of a chunk walk: each lane's sequence and the latest edge written on it.
+  std::vector<EventSequence*> lane_cache_;
+  std::vector<int64_t> new_floors_;
   uint64_t events_ = 0;
   bool finished_ = false;
 };
@@ -233,21 +244,22 @@ uint64_t PerfettoStreamWriter::Impl::LaneUuid(const Trace& chunk, TrackId id, ui
   return state.lane_uuids[lane];
 }
 
-EventSequence& PerfettoStreamWriter::Impl::SourceSequence(const Trace& chunk,
-                                                          const EdgeSource& source) {
-  TrackState& state = tracks_[chunk_tracks_[source.track]];
-  EventSequence** seq = nullptr;
-  if (source.slices) {
-    if (state.lane_sequences.size() <= source.lane) {
-      state.lane_sequences.resize(source.lane + 1, nullptr);
-    }
-    seq = &state.lane_sequences[source.lane];
-  } else {
-    const bool counters = chunk.tracks()[source.track].kind == TrackKind::kCounter;
-    seq = counters ? &state.counter_sequence : &state.instant_sequence;
-  }
-  if (*seq == nullptr) *seq = &encoder_.NewSequence(state.lane_uuids[source.lane]);
-  return **seq;
+EventSequence& PerfettoStreamWriter::Impl::LaneSequence(const Trace& chunk, TrackId id,
+                                                        uint32_t lane) {
+  TrackState& state = tracks_[chunk_tracks_[id]];
+  if (state.lane_sequences.size() <= lane) state.lane_sequences.resize(lane + 1, nullptr);
+  EventSequence*& seq = state.lane_sequences[lane];
+  // The lane's descriptor goes before its first event.
+  if (seq == nullptr) seq = &encoder_.NewSequence(LaneUuid(chunk, id, lane));
+  return *seq;
+}
+
+EventSequence& PerfettoStreamWriter::Impl::PointSequence(const Trace& chunk, TrackId id) {
+  TrackState& state = tracks_[chunk_tracks_[id]];
+  const bool counters = chunk.tracks()[id].kind == TrackKind::kCounter;
+  EventSequence*& seq = counters ? state.counter_sequence : state.instant_sequence;
+  if (seq == nullptr) seq = &encoder_.NewSequence(state.lane_uuids[0]);
+  return *seq;
 }
 
 absl::Status PerfettoStreamWriter::Impl::Append(const Trace& chunk) {
@@ -256,35 +268,52 @@ absl::Status PerfettoStreamWriter::Impl::Append(const Trace& chunk) {
   for (const Process& p : chunk.processes()) ProcessUuid(chunk, p.pid);
   for (TrackId t = 0; t < chunk.tracks().size(); ++t) ResolveTrack(chunk, t);
 
-  // Host threads nest by construction (scopes), across chunks too; device streams do not,
-  // so a late device op that overlaps written ones takes another lane.
-  order_.Build(chunk, [&](TrackId t) -> const std::vector<int64_t>* {
-    const TrackState& state = tracks_[chunk_tracks_[t]];
-    return state.is_stream ? &state.lane_floors : nullptr;
-  });
-  // Lane descriptors before any event that uses them.
-  for (const EdgeSource& s : order_.sources()) {
-    LaneUuid(chunk, s.track, s.lane);
-    TrackState& state = tracks_[chunk_tracks_[s.track]];
-    if (!state.is_stream || !s.slices || s.begin == s.end) continue;
-    if (state.lane_floors.size() <= s.lane) state.lane_floors.resize(s.lane + 1, INT64_MIN);
-    state.lane_floors[s.lane] = std::max(state.lane_floors[s.lane], order_.last_ts(s));
-  }
-
-  // Source after source: each is one Perfetto track, in time order, on its own sequence.
-  // trace_processor sorts the whole file by timestamp, so interleaving them buys nothing,
-  // while one track's packets in a row repeat the same bytes step after step.
+  // Track after track: each lane (and each track's instants, counter samples) is one
+  // Perfetto track, in time order, on its own sequence; a track's rare overflow lanes
+  // interleave with lane 0. trace_processor sorts the whole file by timestamp, so
+  // interleaving tracks buys nothing, while one track's packets in a row repeat the same
+  // bytes step after step.
+  // Edges are encoded as the walk finds them; the buffer goes out whenever it is full
+  // enough (the first failed write is kept and returned after the walk).
+  order_.Group(chunk);
   encoder_.BeginChunk(chunk);
-  const std::vector<Edge>& edges = order_.edges();
-  for (const EdgeSource& source : order_.sources()) {
-    if (source.begin == source.end) continue;
-    EventSequence& seq = SourceSequence(chunk, source);
-    for (uint32_t i = source.begin; i < source.end; ++i) {
-      encoder_.Encode(seq, chunk, edges[i]);
-      if (buf_.size() >= kFlushBytes) {
-        if (absl::Status s = Flush(); !s.ok()) return s;
+  absl::Status status;
+  for (TrackId t = 0; t < chunk.tracks().size(); ++t) {
+    TrackState& state = tracks_[chunk_tracks_[t]];
+    // Host threads nest by construction (scopes), across chunks too; device streams do
+    // not, so a late device op that overlaps written ones takes another lane.
+    lane_cache_.clear();
+    new_floors_.clear();
+    order_.WalkSlices(chunk, t, state.is_stream ? &state.lane_floors : nullptr,
+                      [&](uint32_t lane, const Edge& e) {
+                        if (lane >= lane_cache_.size()) {
+                          lane_cache_.resize(lane + 1, nullptr);
+                          new_floors_.resize(lane + 1, INT64_MIN);
+                        }
+                        EventSequence*& seq = lane_cache_[lane];
+                        if (seq == nullptr) seq = &LaneSequence(chunk, t, lane);
+                        new_floors_[lane] = std::max(new_floors_[lane], e.ts);
+                        encoder_.Encode(*seq, chunk, e);
+                        MaybeFlush(status);
+                      });
+    if (state.is_stream) {
+      // The walk read the old floors; the new ones apply to the next chunk.
+      if (state.lane_floors.size() < new_floors_.size()) {
+        state.lane_floors.resize(new_floors_.size(), INT64_MIN);
+      }
+      for (size_t lane = 0; lane < new_floors_.size(); ++lane) {
+        state.lane_floors[lane] = std::max(state.lane_floors[lane], new_floors_[lane]);
       }
     }
+    for (EdgeKind kind : {EdgeKind::kInstant, EdgeKind::kCounter}) {
+      EventSequence* seq = nullptr;
+      order_.WalkPoints(chunk, t, kind, [&](const Edge& e) {
+        if (seq == nullptr) seq = &PointSequence(chunk, t);
+        encoder_.Encode(*seq, chunk, e);
+        MaybeFlush(status);
+      });
+    }
+    if (!status.ok()) return status;
   }
   events_ += chunk.event_count();
   return absl::OkStatus();

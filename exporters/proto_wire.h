@@ -56,6 +56,7 @@ class Buffer {
 
   size_t size() const { return static_cast<size_t>(end_ - data_); }
   const uint8_t* data() const { return data_; }
+  uint8_t* mutable_data() { return data_; }
   void clear() { end_ = data_; }
   void Reserve(size_t n) {
     if (static_cast<size_t>(cap_end_ - end_) < n) Grow(n);
