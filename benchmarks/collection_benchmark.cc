@@ -165,7 +165,8 @@ void RunStreaming(double seconds) {
                   drop_pct, static_cast<double>(file_bytes) / std::max<uint64_t>(1, total - lost)),
       "0 drops at 10 M/s", Verdict(lost == 0 && total / elapsed >= 9.5e6));
   Row("  streaming peak RSS", fmt::format("{:.0f} MiB", peak_mib),
-      fmt::format("collector {:.1f} s CPU, export {:.1f} s CPU", stats.collector_cpu_seconds,
+      fmt::format("CPU s: collector {:.1f}, encoder {:.1f}, export {:.1f}",
+                  stats.collector_cpu_seconds, stats.stream_encoder_cpu_seconds,
                   stats.exporter_cpu_seconds),
       "<= 256 MiB", Verdict(peak_mib <= 256));
 }

@@ -4,6 +4,7 @@
 #ifndef SCOPETRACE_SRC_CYCLE_BUILDER_H_
 #define SCOPETRACE_SRC_CYCLE_BUILDER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -43,6 +44,8 @@ struct SessionInfo {
   std::function<std::string(int64_t cycle, Format format)> path_for;
   // Where cycles get their event vectors from (see EventStoragePool); may be null.
   EventStoragePool* storage_pool = nullptr;
+  // Accumulates the CPU time of streaming encoder threads (ProfilerStats); may be null.
+  std::atomic<int64_t>* stream_encoder_cpu_ns = nullptr;
 };
 
 // A cycle handed from the collector to the export thread.
@@ -85,7 +88,8 @@ class CycleBuilder {
   // Streaming: once at least `min_events` are held, hands them to the sink's encoding
   // thread (StreamingPipeline). A failure abandons the sink and is kept for the end.
   void AttachSink(std::unique_ptr<StreamingSink> sink) {
-    pipeline_ = std::make_unique<StreamingPipeline>(std::move(sink));
+    pipeline_ =
+        std::make_unique<StreamingPipeline>(std::move(sink), session_.stream_encoder_cpu_ns);
   }
   void FlushToSink(size_t min_events);
 

@@ -175,6 +175,8 @@ class Profiler::Impl {
         [this](internal::FinishedCycle& cycle) { return ExportCycle(cycle); });
     exporter_->Start();
     session_.storage_pool = &exporter_->storage_pool();
+    stream_encoder_cpu_ns_.store(0, std::memory_order_relaxed);
+    session_.stream_encoder_cpu_ns = &stream_encoder_cpu_ns_;
     collector_ = std::make_unique<internal::Collector>(
         session_, clock_, devices_->hooks(),
         [this](internal::FinishedCycle cycle) { exporter_->Enqueue(std::move(cycle)); });
@@ -255,6 +257,8 @@ class Profiler::Impl {
         static_cast<double>(collector_ ? collector_->cpu_ns() : collector_cpu_ns_) / 1e9;
     stats.exporter_cpu_seconds =
         static_cast<double>(exporter_ ? exporter_->cpu_ns() : exporter_cpu_ns_) / 1e9;
+    stats.stream_encoder_cpu_seconds =
+        static_cast<double>(stream_encoder_cpu_ns_.load(std::memory_order_relaxed)) / 1e9;
     return stats;
   }
 
@@ -354,6 +358,7 @@ class Profiler::Impl {
   uint64_t fork_generation_ = 0;
   int64_t step_ = 0;
   ProfilerAction action_ = ProfilerAction::kNone;
+  std::atomic<int64_t> stream_encoder_cpu_ns_{0};  // this (or the last) session's
   int64_t collector_cpu_ns_ = 0;  // of the last session's threads, kept after stop()
   int64_t exporter_cpu_ns_ = 0;
   int64_t cycles_completed_ = 0;

@@ -7,7 +7,9 @@
 
 namespace scopetrace::internal {
 
-StreamingPipeline::StreamingPipeline(std::unique_ptr<StreamingSink> sink) : sink_(std::move(sink)) {
+StreamingPipeline::StreamingPipeline(std::unique_ptr<StreamingSink> sink,
+                                     std::atomic<int64_t>* cpu_ns)
+    : sink_(std::move(sink)), cpu_ns_(cpu_ns) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -65,7 +67,10 @@ void StreamingPipeline::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     cv_.wait(lock, [this] { return busy_ || stopping_; });
-    if (!busy_) return;  // stopping, nothing in flight
+    if (!busy_) {  // stopping, nothing in flight
+      if (cpu_ns_ != nullptr) cpu_ns_->fetch_add(ThisThreadCpuNs(), std::memory_order_relaxed);
+      return;
+    }
     lock.unlock();
     SortCycleEvents(chunk_);  // host slices merged in order: mostly a check
     absl::Status status = sink_->Append(chunk_);

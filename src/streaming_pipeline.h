@@ -14,6 +14,7 @@
 #ifndef SCOPETRACE_SRC_STREAMING_PIPELINE_H_
 #define SCOPETRACE_SRC_STREAMING_PIPELINE_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -28,7 +29,9 @@ namespace scopetrace::internal {
 
 class StreamingPipeline {
  public:
-  explicit StreamingPipeline(std::unique_ptr<StreamingSink> sink);
+  // `cpu_ns`, if given, accumulates the encoding thread's CPU time when it ends.
+  explicit StreamingPipeline(std::unique_ptr<StreamingSink> sink,
+                             std::atomic<int64_t>* cpu_ns = nullptr);
   // Stops the thread; a sink not taken by Close() is abandoned (its files removed).
   ~StreamingPipeline();
 
@@ -50,6 +53,7 @@ class StreamingPipeline {
   void SyncMirror(const Trace& cycle);
 
   std::unique_ptr<StreamingSink> sink_;
+  std::atomic<int64_t>* cpu_ns_;
   Trace chunk_;  // the encoder's copy: same string and track ids as the cycle's Trace
   uint64_t submitted_ = 0;
   std::mutex mu_;
