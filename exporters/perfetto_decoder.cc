@@ -1,6 +1,7 @@
 #include "exporters/perfetto_decoder.h"
 
 #include "exporters/perfetto_decoder_state.h"
+#include "exporters/perfetto_fast_decoder.h"
 #include "exporters/perfetto_fields.h"
 #include "exporters/perfetto_metadata.h"
 #include "exporters/proto_wire.h"
@@ -8,8 +9,9 @@
 namespace scopetrace::exporters {
 namespace {
 
-using wire::Decoder;
 using wire::Field;
+// The per-event messages go through the faster iterator; same contract as wire::Decoder.
+using Decoder = FastDecoder;
 
 constexpr StringId kMissing = kMissingString;
 // Nested debug annotations deeper than this are dropped: bounds recursion on hostile input.
@@ -17,10 +19,13 @@ constexpr int kMaxAnnotationDepth = 8;
 
 }  // namespace
 
-PerfettoDecoder::PerfettoDecoder() { correlation_key_ = trace_.intern(pf::kCorrelationIdArg); }
+PerfettoDecoder::PerfettoDecoder(Pairing pairing) : pairing_(pairing) {
+  correlation_key_ = trace_.intern(pf::kCorrelationIdArg);
+}
 PerfettoDecoder::~PerfettoDecoder() = default;
 
 bool PerfettoDecoder::Decode(std::string_view packet) {
+  if (out_of_order_) return true;  // the caller decodes again, buffered
   Decoder d(packet);
   Field f;
   uint64_t ts = 0;
@@ -247,7 +252,7 @@ bool PerfettoDecoder::DecodeTrackEvent(Sequence& seq, int64_t ts, std::string_vi
   if (e.name == kMissing) e.name = 0;
   if (e.correlation_id == 0) e.correlation_id = correlation_field;
   if (ts > max_ts_) max_ts_ = ts;
-  Track(track).events.push_back(e);
+  AddEvent(TrackIndex(track), e);
   return true;
 }
 

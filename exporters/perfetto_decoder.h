@@ -4,8 +4,16 @@
 // state (incremental state validity, interned strings, packet defaults, sequence-scoped
 // clocks) the way trace_processor does (perfetto-format.md A.2, A.6, A.7), so files from
 // other writers (the Perfetto SDK: several sequences, interning, incremental clocks,
-// parent_uuid hierarchies) read too. Events are kept per track uuid; `Finish` maps the
-// uuids to processes and tracks, pairs BEGIN/END into slices and sorts.
+// parent_uuid hierarchies) read too. `Finish` maps the track uuids to processes and
+// tracks and puts the events in the model's order.
+//
+// BEGIN/END pairing follows trace_processor: per track, events sorted stably by time, an
+// END closes the innermost open slice. Two ways to get there (`Pairing`):
+// - kStreaming pairs each event as it is decoded, straight into the model's vectors. It
+//   needs each track's events in time order in the file, which is what scopetrace and the
+//   Perfetto SDK write; the first event that goes back in time on its track sets
+//   `out_of_order()`, and the caller starts over with kBuffered.
+// - kBuffered keeps every track's events, sorts them at Finish, then pairs: any order.
 
 #ifndef SCOPETRACE_EXPORTERS_PERFETTO_DECODER_H_
 #define SCOPETRACE_EXPORTERS_PERFETTO_DECODER_H_
@@ -23,11 +31,21 @@ namespace scopetrace::exporters {
 
 class PerfettoDecoder {
  public:
-  PerfettoDecoder();
+  enum class Pairing { kStreaming, kBuffered };
+
+  explicit PerfettoDecoder(Pairing pairing);
   ~PerfettoDecoder();
 
-  // False if the packet is malformed (its fields do not decode).
+  // False if the packet is malformed (its fields do not decode). After out_of_order()
+  // the packets are not looked at any more.
   bool Decode(std::string_view packet);
+
+  // kStreaming met a track whose events are not in time order: decode again, buffered.
+  bool out_of_order() const { return out_of_order_; }
+
+  // Called once some of the file is decoded: reserves the model's event vectors for the
+  // whole file, extrapolating from what the decoded `fraction` of it held.
+  void ReserveForWholeFile(double fraction);
 
   // The model of everything decoded so far. Call once.
   Trace Finish();
@@ -45,7 +63,7 @@ class PerfettoDecoder {
     uint32_t type;
     StringId name;
     StringId category;
-    uint32_t args_begin;
+    uint32_t args_begin;  // range in args_
     uint32_t args_count;
     uint64_t flow_out;
     uint64_t flow_in;
@@ -73,11 +91,26 @@ class PerfettoDecoder {
     std::string ext_name;
     int32_t ext_sort_index = 0;
     bool ext_is_device = false;
+    // Events: their number, the latest time (kStreaming: pairing needs time order), the
+    // slices begun and not ended yet (indices into the model's slices, innermost last),
+    // and (kBuffered only) the events themselves, paired at Finish.
+    uint64_t event_count = 0;
+    int64_t last_ts = INT64_MIN;
+    std::vector<uint32_t> open;
     std::vector<RawEvent> events;
   };
 
-  Sequence& GetSequence(uint32_t id);
-  TrackDesc& Track(uint64_t uuid);
+  // Per packet and per event: the common case (same sequence / track as last time)
+  // inline, the rest out of line.
+  Sequence& GetSequence(uint32_t id) {
+    if (last_sequence_ != nullptr && id == last_sequence_id_) return *last_sequence_;
+    return FindSequence(id);
+  }
+  Sequence& FindSequence(uint32_t id);
+  uint32_t TrackIndex(uint64_t uuid) {  // into tracks_, added if new
+    return uuid == last_uuid_ ? last_track_ : FindTrack(uuid);
+  }
+  uint32_t FindTrack(uint64_t uuid);
   int64_t ToTraceTime(Sequence& seq, uint32_t clock_id, uint64_t ts);
   void DecodeDefaults(Sequence& seq, std::string_view bytes);
   void DecodeInterned(Sequence& seq, std::string_view bytes);
@@ -87,11 +120,21 @@ class PerfettoDecoder {
   bool DecodeAnnotation(Sequence& seq, std::string_view bytes, const std::string* prefix, int depth,
                         RawEvent& event);
 
+  // Event pairing (perfetto_event_pairing.cc). Model events carry the index of their
+  // TrackDesc as `track` until Finish maps it to the model track.
+  void AddEvent(uint32_t track, const RawEvent& e);
+  void PairEvent(uint32_t track, const RawEvent& e);
+  void PairBufferedEvents();
+  void CloseOpenSlices();
+  std::vector<Arg> TakeArgs(const RawEvent& e);
+
   // Finish() helpers (perfetto_model_builder.cc).
   int64_t AncestorPid(const TrackDesc& desc, bool* is_device) const;
   void ResolveTracks(std::vector<TrackId>& model_track);
-  void PairEvents(TrackDesc& desc, TrackId track);
+  void MapEventsToModelTracks(const std::vector<TrackId>& model_track);
 
+  const Pairing pairing_;
+  bool out_of_order_ = false;
   Trace trace_;
   TraceMetadata file_metadata_;
   bool saw_marker_ = false;

@@ -11,8 +11,7 @@ namespace scopetrace::exporters {
 using wire::Decoder;
 using wire::Field;
 
-PerfettoDecoder::Sequence& PerfettoDecoder::GetSequence(uint32_t id) {
-  if (last_sequence_ != nullptr && id == last_sequence_id_) return *last_sequence_;
+PerfettoDecoder::Sequence& PerfettoDecoder::FindSequence(uint32_t id) {
   std::unique_ptr<Sequence>& seq = sequences_[id];
   if (seq == nullptr) seq = std::make_unique<Sequence>();
   last_sequence_id_ = id;
@@ -20,14 +19,13 @@ PerfettoDecoder::Sequence& PerfettoDecoder::GetSequence(uint32_t id) {
   return *seq;
 }
 
-PerfettoDecoder::TrackDesc& PerfettoDecoder::Track(uint64_t uuid) {
-  if (uuid == last_uuid_) return tracks_[last_track_];
+uint32_t PerfettoDecoder::FindTrack(uint64_t uuid) {
   // Small uuids (ours count up from 1) skip the hash map: events of interleaved tracks
   // would otherwise look it up on nearly every packet.
   if (uuid < kDenseUuids && uuid < dense_tracks_.size() && dense_tracks_[uuid] != 0) {
     last_uuid_ = uuid;
     last_track_ = dense_tracks_[uuid] - 1;
-    return tracks_[last_track_];
+    return last_track_;
   }
   auto [it, inserted] = track_index_.try_emplace(uuid, static_cast<uint32_t>(tracks_.size()));
   if (inserted) {
@@ -40,7 +38,7 @@ PerfettoDecoder::TrackDesc& PerfettoDecoder::Track(uint64_t uuid) {
     if (dense_tracks_.size() <= uuid) dense_tracks_.resize(uuid + 1, 0);
     dense_tracks_[uuid] = it->second + 1;
   }
-  return tracks_[it->second];
+  return last_track_;
 }
 
 int64_t PerfettoDecoder::ToTraceTime(Sequence& seq, uint32_t clock_id, uint64_t ts) {
@@ -204,8 +202,9 @@ bool PerfettoDecoder::DecodeTrackDescriptor(std::string_view bytes) {
     }
   }
   if (!d.ok()) return false;
-  TrackDesc& desc = Track(uuid);
-  if (!desc.described) descriptor_order_.push_back(last_track_);
+  const uint32_t index = TrackIndex(uuid);
+  TrackDesc& desc = tracks_[index];
+  if (!desc.described) descriptor_order_.push_back(index);
   desc.described = true;
   if (has_parent) desc.parent = parent;
   desc.name = std::string(name);

@@ -1,7 +1,9 @@
 #include "exporters/perfetto_input.h"
 
+#include <sys/stat.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -36,6 +38,14 @@ absl::StatusOr<std::unique_ptr<PerfettoInput>> PerfettoInput::Open(const std::st
 PerfettoInput::PerfettoInput(std::string path, std::FILE* file, void* dctx)
     : path_(std::move(path)), file_(file), dctx_(dctx) {
   if (dctx_ != nullptr) in_.resize(ZSTD_DStreamInSize());
+  struct stat st;
+  if (fstat(fileno(file_), &st) == 0 && st.st_size > 0) file_size_ = st.st_size;
+}
+
+double PerfettoInput::fraction_read() const {
+  if (file_size_ == 0) return 0;
+  const uint64_t used = file_read_ - (in_size_ - in_pos_);  // zstd: minus unread input
+  return std::min(1.0, static_cast<double>(used) / static_cast<double>(file_size_));
 }
 
 PerfettoInput::~PerfettoInput() {
@@ -45,6 +55,7 @@ PerfettoInput::~PerfettoInput() {
 
 absl::StatusOr<size_t> PerfettoInput::ReadFile(uint8_t* dst, size_t cap) {
   const size_t n = std::fread(dst, 1, cap, file_);
+  file_read_ += n;
   if (n < cap && std::ferror(file_)) {
     return absl::InternalError(absl::StrCat(path_, ": read failed: ", std::strerror(errno)));
   }

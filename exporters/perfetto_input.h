@@ -29,13 +29,19 @@ class PerfettoInput {
 
   bool compressed() const { return dctx_ != nullptr; }
 
+  // How much of the file the bytes handed out so far came from (0..1; 0 if the size is
+  // unknown): lets the reader extrapolate from what it decoded to the whole file.
+  double fraction_read() const;
+
  private:
   PerfettoInput(std::string path, std::FILE* file, void* dctx);
   absl::StatusOr<size_t> ReadFile(uint8_t* dst, size_t cap);
 
   std::string path_;
   std::FILE* file_ = nullptr;
-  void* dctx_ = nullptr;  // ZSTD_DCtx*, null for a plain file
+  uint64_t file_size_ = 0;
+  uint64_t file_read_ = 0;  // bytes read from the file (compressed, for zstd)
+  void* dctx_ = nullptr;    // ZSTD_DCtx*, null for a plain file
   std::vector<uint8_t> in_;
   size_t in_pos_ = 0;
   size_t in_size_ = 0;

@@ -8,6 +8,10 @@
 // - a cut or damaged end after good packets: the good part is returned with
 //   metadata().truncated = true and the reason (TP also drops only the cut packet);
 // - a scopetrace file whose final metadata packet is missing: truncated as well.
+//
+// Events are paired into slices as they are decoded, which needs each track's events in
+// time order in the file (scopetrace and the Perfetto SDK write them so); a file where
+// they are not is read a second time with the events buffered and sorted per track.
 
 #include <cstring>
 #include <memory>
@@ -23,6 +27,8 @@ namespace scopetrace::exporters {
 namespace {
 
 constexpr size_t kInitialWindow = 1 << 20;
+// Once this much is decoded, the model's vectors are reserved for the whole file.
+constexpr uint64_t kReserveAfterBytes = 4 << 20;
 // No packet we can meaningfully read is larger; a bigger length is corruption.
 constexpr uint64_t kMaxPacketBytes = 256ull << 20;
 
@@ -31,12 +37,14 @@ std::string Hex(uint8_t b) {
   return std::string{kDigits[b >> 4], kDigits[b & 15]};
 }
 
-}  // namespace
-
-absl::StatusOr<Trace> ReadPerfetto(const std::string& path) {
+// One pass over the file. With kStreaming, sets *out_of_order (and returns no trace) if
+// the file needs kBuffered.
+absl::StatusOr<Trace> ReadPass(const std::string& path, PerfettoDecoder::Pairing pairing,
+                               bool* out_of_order) {
   absl::StatusOr<std::unique_ptr<PerfettoInput>> input = PerfettoInput::Open(path);
   if (!input.ok()) return input.status();
-  PerfettoDecoder decoder;
+  PerfettoDecoder decoder(pairing);
+  bool reserved = false;
 
   size_t cap = kInitialWindow;
   std::unique_ptr<uint8_t[]> buf(new uint8_t[cap]);
@@ -113,12 +121,20 @@ absl::StatusOr<Trace> ReadPerfetto(const std::string& path) {
           stop = true;
           break;
         }
+        if (decoder.out_of_order()) {
+          *out_of_order = true;
+          return absl::AbortedError("events out of time order: read again, buffered");
+        }
         ++packets;
       }
       begin += field_size;
       offset += field_size;
     }
     if (stop || eof) break;
+    if (!reserved && offset >= kReserveAfterBytes) {
+      decoder.ReserveForWholeFile((*input)->fraction_read());
+      reserved = true;
+    }
     if (begin > 0) {  // keep the incomplete tail at the front
       std::memmove(buf.get(), buf.get() + begin, end - begin);
       end -= begin;
@@ -161,6 +177,15 @@ absl::StatusOr<Trace> ReadPerfetto(const std::string& path) {
     m.truncation_reason = absl::StartsWith(cut, path) ? cut : absl::StrCat(path, ": ", cut);
   }
   return trace;
+}
+
+}  // namespace
+
+absl::StatusOr<Trace> ReadPerfetto(const std::string& path) {
+  bool out_of_order = false;
+  absl::StatusOr<Trace> trace = ReadPass(path, PerfettoDecoder::Pairing::kStreaming, &out_of_order);
+  if (!out_of_order) return trace;
+  return ReadPass(path, PerfettoDecoder::Pairing::kBuffered, &out_of_order);
 }
 
 }  // namespace scopetrace::exporters

@@ -69,11 +69,12 @@ void SortRunsByTime(const std::vector<uint32_t>& group_begin, std::vector<TimeKe
   }
 }
 
-void SortCycleEvents(Trace& trace) {
+void SortTraceEvents(Trace& trace) {
   SortByTrackAndTime(
       trace.mutable_slices(), [](const Slice& s) { return s.track; },
+      // ~dur = -dur - 1: longer first, and no overflow for any duration.
       [](const Slice& s) {
-        return TimeKey{s.start_ns, -s.dur_ns};
+        return TimeKey{s.start_ns, ~s.dur_ns};
       });
   SortByTrackAndTime(
       trace.mutable_instants(), [](const Instant& i) { return i.track; },

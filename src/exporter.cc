@@ -4,7 +4,6 @@
 #include <exception>
 
 #include "absl/strings/str_cat.h"
-#include "src/event_sort.h"
 
 namespace scopetrace::internal {
 
@@ -68,7 +67,7 @@ void Exporter::Run() {
 
 void Exporter::Export(FinishedCycle& cycle) {
   cycle.Merge();
-  SortCycleEvents(*cycle.trace);  // host slices merged in order: mostly a check
+  cycle.trace->SortEvents();  // host slices merged in order: mostly a check
   absl::Status status;
   try {
     status = export_cycle_(cycle);

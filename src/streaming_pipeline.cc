@@ -3,7 +3,6 @@
 #include <utility>
 
 #include "src/background_thread.h"
-#include "src/event_sort.h"
 
 namespace scopetrace::internal {
 
@@ -72,7 +71,7 @@ void StreamingPipeline::Run() {
       return;
     }
     lock.unlock();
-    SortCycleEvents(chunk_);  // host slices merged in order: mostly a check
+    chunk_.SortEvents();  // host slices merged in order: mostly a check
     absl::Status status = sink_->Append(chunk_);
     chunk_.mutable_slices().clear();  // keeps the capacity for the chunk after next
     chunk_.mutable_instants().clear();

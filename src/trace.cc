@@ -1,7 +1,11 @@
 #include "scopetrace/trace.h"
 
 #include <algorithm>
-#include <tuple>
+#include <cstdint>
+#include <utility>
+
+#include "src/event_sort.h"
+#include "src/huge_pages.h"
 
 namespace scopetrace {
 
@@ -89,34 +93,14 @@ TrackId Trace::find_or_add_track(TrackKind kind, int64_t pid, int64_t tid, std::
   return add_track(Track{.kind = kind, .pid = pid, .tid = tid, .name = std::string(name)});
 }
 
-namespace {
+// The sort lives with the profiler's own (src/event_sort.h): one implementation, tuned
+// for how events arrive from rings and from files.
+void Trace::SortEvents() { internal::SortTraceEvents(*this); }
 
-// Sorts `events` by `key` (a tuple) without moving the events around more than once:
-// large traces (tens of millions of slices) sort 24-byte keys plus an index, then apply
-// the permutation. Already sorted input (the common case for readers) costs one pass.
-template <typename Event, typename KeyFn>
-void SortByKey(std::vector<Event>& events, KeyFn key) {
-  if (std::is_sorted(events.begin(), events.end(),
-                     [&](const Event& a, const Event& b) { return key(a) < key(b); })) {
-    return;
-  }
-  using Key = decltype(key(events[0]));
-  std::vector<std::pair<Key, uint32_t>> order;
-  order.reserve(events.size());
-  for (size_t i = 0; i < events.size(); ++i) order.emplace_back(key(events[i]), i);
-  std::sort(order.begin(), order.end());  // the index breaks ties: stable
-  std::vector<Event> sorted;
-  sorted.reserve(events.size());
-  for (const auto& entry : order) sorted.push_back(std::move(events[entry.second]));
-  events.swap(sorted);
-}
-
-}  // namespace
-
-void Trace::SortEvents() {
-  SortByKey(slices_, [](const Slice& s) { return std::tuple(s.track, s.start_ns, -s.dur_ns); });
-  SortByKey(instants_, [](const Instant& i) { return std::pair(i.track, i.ts_ns); });
-  SortByKey(counters_, [](const CounterSample& c) { return std::pair(c.track, c.ts_ns); });
+void Trace::ReserveEvents(size_t slices, size_t instants, size_t counters) {
+  internal::ReserveLarge(slices_, slices);
+  internal::ReserveLarge(instants_, instants);
+  internal::ReserveLarge(counters_, counters);
 }
 
 }  // namespace scopetrace

@@ -2,6 +2,8 @@
 // clocks, parent_uuid), and damaged input: cut, corrupted, garbage, hostile nesting.
 
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "exporters/perfetto_stream_writer.h"
 #include "exporters/trace_io.h"
@@ -166,6 +168,100 @@ TEST(PerfettoReader, ReadsOtherWritersTraces) {
   EXPECT_EQ(t->counters()[0].ts_ns, 2'100'000);
   EXPECT_EQ(t->tracks()[t->counters()[0].track].kind, TrackKind::kCounter);
   EXPECT_EQ(t->tracks()[t->counters()[0].track].name, "ctr");
+}
+
+// A track's events out of time order in the file (allowed: trace_processor sorts them), so
+// the reader's streaming pairing gives way to sorting per track. Also: equal start times
+// (a zero-length slice, then a longer one) and several uuids named like one model track.
+std::string UnorderedTrace() {
+  pb::Trace trace;
+  auto descriptor = [&](uint64_t uuid) {
+    auto* d = trace.add_packet()->mutable_track_descriptor();
+    d->set_uuid(uuid);
+    return d;
+  };
+  auto* thread = descriptor(10)->mutable_thread();
+  thread->set_pid(7);
+  thread->set_tid(8);
+  thread->set_thread_name("main");
+  auto event = [&](uint64_t uuid, uint64_t ts, pb::TrackEvent::Type type, const char* name) {
+    auto* p = trace.add_packet();
+    p->set_trusted_packet_sequence_id(1);
+    p->set_timestamp(ts);
+    auto* e = p->mutable_track_event();
+    e->set_track_uuid(uuid);
+    e->set_type(type);
+    if (name != nullptr) e->set_name(name);
+    return e;
+  };
+  event(10, 1'000, pb::TrackEvent::TYPE_SLICE_BEGIN, "Late");
+  event(10, 1'500, pb::TrackEvent::TYPE_SLICE_END, nullptr);
+  event(20, 300, pb::TrackEvent::TYPE_SLICE_BEGIN, "Other");  // another track: in order
+  // Back in time on track 10: written after "Late", happened before it.
+  event(10, 100, pb::TrackEvent::TYPE_SLICE_BEGIN, "Early");
+  event(10, 100, pb::TrackEvent::TYPE_SLICE_END, nullptr);
+  event(10, 100, pb::TrackEvent::TYPE_SLICE_BEGIN, "Longer");
+  event(10, 400, pb::TrackEvent::TYPE_SLICE_END, nullptr)->add_flow_ids(5);
+  event(20, 900, pb::TrackEvent::TYPE_SLICE_END, nullptr);
+  return trace.SerializeAsString();
+}
+
+TEST(PerfettoReader, PairsEventsOutOfTimeOrderLikeTraceProcessor) {
+  const std::string path = TempPath("unordered.pftrace");
+  WriteFileBytes(path, UnorderedTrace());
+  absl::StatusOr<Trace> t = ReadTrace(path);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_FALSE(t->metadata().truncated);
+  std::vector<std::string> order;
+  for (const Slice& s : t->slices()) order.push_back(std::string(t->str(s.name)));
+  // Per track by (start, longest first): "Longer" before the zero-length "Early".
+  const TrackId main = FindSlice(*t, "Late")->track;
+  if (FindSlice(*t, "Other")->track < main) {
+    EXPECT_THAT(order, ::testing::ElementsAre("Other", "Longer", "Early", "Late"));
+  } else {
+    EXPECT_THAT(order, ::testing::ElementsAre("Longer", "Early", "Late", "Other"));
+  }
+  EXPECT_EQ(FindSlice(*t, "Early")->dur_ns, 0);
+  EXPECT_EQ(FindSlice(*t, "Longer")->dur_ns, 300);
+  EXPECT_EQ(FindSlice(*t, "Longer")->flow_out, 5u);
+  EXPECT_EQ(FindSlice(*t, "Late")->dur_ns, 500);
+  EXPECT_EQ(FindSlice(*t, "Other")->dur_ns, 600);
+  EXPECT_EQ(t->tracks()[main].name, "main");
+}
+
+// Events of several tracks interleaved across packets, each track in time order (what the
+// writers produce): paired as they are read, then grouped by track in the model's order.
+TEST(PerfettoReader, InterleavedTracksComeOutGroupedAndSorted) {
+  Trace original = MakeSampleTrace();
+  // Many steps so the model's vectors are large enough for the bulk paths (reservation
+  // from the file size, gathering into track order).
+  const Slice pattern = original.slices()[0];
+  std::vector<Slice>& slices = original.mutable_slices();
+  for (int i = 1; i <= 60'000; ++i) {
+    for (TrackId track : {TrackId{0}, TrackId{1}, TrackId{2}}) {
+      Slice s = pattern;
+      s.track = track;
+      s.start_ns = kBase + 1'000'000 + i * 1'000;
+      s.dur_ns = i % 3 == 0 ? 0 : 500;
+      s.args.clear();
+      slices.push_back(s);
+    }
+  }
+  original.SortEvents();
+  for (Format format : {Format::kPerfetto, Format::kPerfettoZstd}) {
+    const std::string path = TempPath(format == Format::kPerfetto ? "big.pftrace" : "big.zst");
+    ASSERT_TRUE(original.Write(path, format).ok());
+    absl::StatusOr<Trace> t = ReadTrace(path);
+    ASSERT_TRUE(t.ok()) << t.status();
+    EXPECT_FALSE(t->metadata().truncated);
+    EXPECT_EQ(Canonical(*t), Canonical(original));
+    const std::vector<Slice>& read = t->slices();
+    for (size_t i = 1; i < read.size(); ++i) {
+      ASSERT_LE(std::tuple(read[i - 1].track, read[i - 1].start_ns, -read[i - 1].dur_ns),
+                std::tuple(read[i].track, read[i].start_ns, -read[i].dur_ns))
+          << "at " << i;
+    }
+  }
 }
 
 TEST(PerfettoReader, GarbageIsAnErrorNamingThePath) {

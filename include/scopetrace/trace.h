@@ -32,9 +32,10 @@
 //   thread that called Profiler::step().
 // - A host slice that launched device work (e.g. "launch conv2d", category "launch") and
 //   the device op it caused carry the same `correlation_id`; the launch has
-//   flow_out = correlation_id and the device op flow_in = correlation_id. In files the
-//   correlation id is written as the arg "correlation_id"; readers move it back into the
-//   field, so `args` never holds it.
+//   flow_out = correlation_id and the device op flow_in = correlation_id. In Chrome JSON
+//   the correlation id is written as the arg "correlation_id", in Perfetto files as
+//   TrackEvent.correlation_id (field 52; the arg is accepted too); readers move it back
+//   into the field, so `args` never holds it.
 // - Device ops have op_kind != kNone and category DeviceOpKindCategory(op_kind); copies
 //   and memsets carry the arg "bytes".
 // - Host counters are kCounter tracks on the host process named after the counter;
@@ -263,8 +264,17 @@ class Trace {
   std::vector<Instant>& mutable_instants() { return instants_; }
   std::vector<CounterSample>& mutable_counters() { return counters_; }
   // Restores the documented orders (slices as above, instants and counters by track
-  // then time). Builders call it once after adding events.
+  // then time). Builders call it once after adding events. Cost: one pass when the events
+  // are already in order; otherwise linear grouping by track plus a sort of only the
+  // tracks whose events are out of time order. Equal keys keep their current order.
   void SortEvents();
+  // Makes room for at least this many slices, instants and counter samples in total, so a
+  // builder that knows (or can estimate) how many events it will add does not regrow and
+  // copy the vectors. Large reservations are backed by huge pages where the OS offers them
+  // (Linux transparent huge pages in "madvise" mode): building a trace of millions of
+  // events then costs a small fraction of the page faults. Reserving more than is used
+  // costs address space, not memory.
+  void ReserveEvents(size_t slices, size_t instants, size_t counters);
 
  private:
   TraceMetadata metadata_;
