@@ -94,7 +94,9 @@ class MappedFile {
 class Reader {
  public:
   Reader(const std::string& path, MappedFile& file)
-      : path_(path), file_(file), parser_(file.view()) {}
+      : path_(path), file_(file), parser_(file.view()) {
+    builder_.ReserveForInput(file.view().size());
+  }
 
   absl::StatusOr<Trace> Read() {
     absl::Status status;

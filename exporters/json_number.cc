@@ -1,6 +1,7 @@
 #include "exporters/json_number.h"
 
 #include <cmath>
+#include <cstddef>
 #include <cstdlib>
 #include <limits>
 #include <string>
@@ -102,16 +103,33 @@ bool ParseHexUint64(std::string_view text, uint64_t* out) {
 bool ParseMicrosAsNs(std::string_view text, int64_t* ns) {
   // The common spelling, "-?digits[.ddd]" with at most 15 integer digits, is exact in int64
   // arithmetic; everything else (more fraction digits, exponents) takes the general path.
+  // One pass: every event has a timestamp, most a duration.
   {
-    const bool negative = !text.empty() && text[0] == '-';
-    const std::string_view rest = text.substr(negative ? 1 : 0);
-    const size_t dot = rest.find('.');
-    const std::string_view whole = rest.substr(0, dot);
-    const std::string_view frac = dot == std::string_view::npos ? "" : rest.substr(dot + 1);
-    int64_t us = 0, sub = 0;
-    if (whole.size() <= 15 && frac.size() <= 3 && ParseShortDigits(whole, &us) &&
-        (frac.empty() || ParseShortDigits(frac, &sub))) {
-      for (size_t k = frac.size(); k < 3; ++k) sub *= 10;
+    auto digit = [](char c) { return static_cast<unsigned>(c - '0') <= 9; };
+    const char* p = text.data();
+    const char* const end = p + text.size();
+    const bool negative = p != end && *p == '-';
+    if (negative) ++p;
+    const char* const whole = p;
+    int64_t us = 0;
+    while (p != end && p - whole < 16 && digit(*p)) us = us * 10 + (*p++ - '0');
+    const ptrdiff_t whole_len = p - whole;
+    bool simple = false;
+    int64_t sub = 0;
+    if (whole_len >= 1 && whole_len <= 15) {
+      if (p == end) {
+        simple = true;
+      } else if (*p == '.') {
+        const char* const frac = ++p;
+        while (p != end && p - frac < 4 && digit(*p)) sub = sub * 10 + (*p++ - '0');
+        const ptrdiff_t frac_len = p - frac;
+        if (p == end && frac_len <= 3) {
+          for (ptrdiff_t k = frac_len; k < 3; ++k) sub *= 10;
+          simple = true;
+        }
+      }
+    }
+    if (simple) {
       *ns = negative ? -(us * 1000 + sub) : us * 1000 + sub;
       return true;
     }

@@ -4,10 +4,36 @@
 #ifndef SCOPETRACE_EXPORTERS_JSON_NUMBER_H_
 #define SCOPETRACE_EXPORTERS_JSON_NUMBER_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace scopetrace::exporters::json {
+
+// The number of ASCII digits at the start of [p, end). Inline and eight bytes at a time: the
+// parser measures five numbers per event with it.
+inline size_t DigitRun(const char* p, const char* end) {
+  const char* s = p;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  constexpr uint64_t kHighNibbles = 0xF0F0F0F0F0F0F0F0;
+  constexpr uint64_t kDigitNibble = 0x3030303030303030;
+  while (end - s >= 8) {
+    uint64_t w;
+    std::memcpy(&w, s, sizeof(w));
+    // A byte is a digit when its high nibble is 3 and stays 3 with 6 added. A carry out of
+    // a byte (from 0xFA and up, not a digit) only disturbs the bytes after it.
+    const uint64_t non_digit = ((w & kHighNibbles) ^ kDigitNibble) |
+                               (((w + 0x0606060606060606) & kHighNibbles) ^ kDigitNibble);
+    if (non_digit != 0) {
+      return static_cast<size_t>(s - p) + static_cast<size_t>(__builtin_ctzll(non_digit) / 8);
+    }
+    s += 8;
+  }
+#endif
+  while (s < end && static_cast<unsigned>(*s - '0') <= 9) ++s;
+  return static_cast<size_t>(s - p);
+}
 
 // True when `text` is an integer: digits with an optional leading '-', no fraction, no exponent.
 bool IsIntegerText(std::string_view text);

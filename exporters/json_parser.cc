@@ -1,6 +1,8 @@
 #include "exporters/json_parser.h"
 
 #include "absl/strings/ascii.h"
+#include "exporters/json_event_keys.h"
+#include "exporters/json_number.h"
 #include "exporters/json_string.h"
 #include "fmt/format.h"
 
@@ -14,35 +16,6 @@ int HexValue(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-// The slot of an event member, or -1 for a member the builder does not read.
-int EventKeyIndex(std::string_view key) {
-  auto is = [&](std::string_view name, EventKey k) {
-    return key == name ? static_cast<int>(k) : -1;
-  };
-  switch (key.size()) {
-    case 2:
-      if (key[0] == 'p') return is("ph", EventKey::kPh);
-      if (key[0] == 't') return is("ts", EventKey::kTs);
-      if (key[0] == 'i') return is("id", EventKey::kId);
-      return is("bp", EventKey::kBp);
-    case 3:
-      if (key[0] == 'p') return is("pid", EventKey::kPid);
-      if (key[0] == 't') return is("tid", EventKey::kTid);
-      if (key[0] == 'd') return is("dur", EventKey::kDur);
-      return is("cat", EventKey::kCat);
-    case 4:
-      if (key[0] == 'n') return is("name", EventKey::kName);
-      return is("args", EventKey::kArgs);
-    case 7:
-      if (key[0] == 'b') return is("bind_id", EventKey::kBindId);
-      return is("flow_in", EventKey::kFlowIn);
-    case 8:
-      return is("flow_out", EventKey::kFlowOut);
-    default:
-      return -1;
-  }
 }
 
 }  // namespace
@@ -136,11 +109,37 @@ bool Parser::EventAt(Event* out) {
     SkipSpace();
     if (pos_ >= input_.size()) return EndError();
     if (input_[pos_] != '"') return Error("expected a quoted object key");
-    std::string_view key;
-    if (!String(&key) || !Consume(':')) return false;
-    const int k = EventKeyIndex(key);
+    ++pos_;
+    int k;
+    size_t length = 0;
+    if (kCommonEventKeys && input_.size() - pos_ >= sizeof(uint64_t) &&
+        (k = CommonEventKey(input_.data() + pos_, &length)) >= 0) {
+      pos_ += length;
+    } else {
+      std::string_view key;
+      if (!StringBody(&key)) return false;
+      k = EventKeyIndex(key);
+    }
+    if (pos_ < input_.size() && input_[pos_] == ':') {
+      ++pos_;  // our writer's spelling: no space before the colon
+    } else if (!Consume(':')) {
+      return false;
+    }
     const bool keep = k >= 0 && (out->present >> k & 1) == 0;  // the first one counts
-    if (!ValueAt(keep ? &out->slots[k] : &skipped_, 1)) return false;
+    Value* value = keep ? &out->slots[k] : &skipped_;
+    SkipSpace();
+    if (pos_ < input_.size() && input_[pos_] == '"') {
+      // Most event members are strings: ValueAt's string case without the call.
+      ++pos_;
+      value->type = Type::kString;
+      value->boolean = false;
+      if (!StringBody(&value->text)) return false;
+    } else if (pos_ < input_.size() && IsDigit(input_[pos_])) {
+      value->boolean = false;  // as ValueAt's number case
+      if (!Number(value)) return false;
+    } else if (!ValueAt(value, 1)) {
+      return false;
+    }
     if (keep) out->present |= uint32_t{1} << k;
     const char next = Peek();
     if (next == '\0' && pos_ >= input_.size()) return EndError();
@@ -238,35 +237,40 @@ bool Parser::Literal(std::string_view literal) {
 
 bool Parser::Number(Value* out) {
   out->type = Type::kNumber;
+  const char* const data = input_.data();
+  const size_t size = input_.size();
   const size_t start = pos_;
-  if (input_[pos_] == '-') ++pos_;
+  size_t i = pos_;  // a local: stores to pos_ would make the loops reload the input's size
+  if (data[i] == '-') ++i;
   // Python's json module writes NaN, Infinity and -Infinity: accept them as numbers.
-  if (pos_ < input_.size() && (input_[pos_] == 'N' || input_[pos_] == 'I')) {
-    const std::string_view word = input_[pos_] == 'N' ? "NaN" : "Infinity";
+  if (i < size && (data[i] == 'N' || data[i] == 'I')) {
+    pos_ = i;
+    const std::string_view word = data[i] == 'N' ? "NaN" : "Infinity";
     if (!Literal(word)) return false;
     out->text = input_.substr(start, pos_ - start);
     return true;
   }
-  const size_t int_start = pos_;
-  while (pos_ < input_.size() && IsDigit(input_[pos_])) ++pos_;
-  if (pos_ == int_start) {
-    if (pos_ >= input_.size()) return EndError();
-    return Error("unexpected character (expected a value)");
+  auto digits = [&] {
+    const size_t run = DigitRun(data + i, data + size);
+    i += run;
+    return run > 0;
+  };
+  auto fail = [&](std::string_view what) {
+    pos_ = i;
+    return i >= size ? EndError() : Error(what);
+  };
+  if (!digits()) return fail("unexpected character (expected a value)");
+  if (i < size && data[i] == '.') {
+    ++i;
+    if (!digits()) return fail("bad number");
   }
-  if (pos_ < input_.size() && input_[pos_] == '.') {
-    ++pos_;
-    const size_t frac_start = pos_;
-    while (pos_ < input_.size() && IsDigit(input_[pos_])) ++pos_;
-    if (pos_ == frac_start) return pos_ >= input_.size() ? EndError() : Error("bad number");
+  if (i < size && (data[i] == 'e' || data[i] == 'E')) {
+    ++i;
+    if (i < size && (data[i] == '+' || data[i] == '-')) ++i;
+    if (!digits()) return fail("bad number");
   }
-  if (pos_ < input_.size() && (input_[pos_] == 'e' || input_[pos_] == 'E')) {
-    ++pos_;
-    if (pos_ < input_.size() && (input_[pos_] == '+' || input_[pos_] == '-')) ++pos_;
-    const size_t exp_start = pos_;
-    while (pos_ < input_.size() && IsDigit(input_[pos_])) ++pos_;
-    if (pos_ == exp_start) return pos_ >= input_.size() ? EndError() : Error("bad number");
-  }
-  out->text = input_.substr(start, pos_ - start);
+  pos_ = i;
+  out->text = std::string_view(data + start, i - start);
   return true;
 }
 
@@ -275,21 +279,22 @@ bool Parser::String(std::string_view* out) {
   if (pos_ >= input_.size()) return EndError();
   if (input_[pos_] != '"') return Error("expected a string");
   ++pos_;
+  return StringBody(out);
+}
+
+bool Parser::StringBody(std::string_view* out) {
   const size_t start = pos_;
   const char* data = input_.data();
-  const size_t size = input_.size();
-  while (pos_ < size) {
-    const auto c = static_cast<unsigned char>(data[pos_]);
-    if (c == '"') {
-      *out = input_.substr(start, pos_ - start);
-      ++pos_;
-      return true;
-    }
-    if (c == '\\') return EscapedString(start, out);
-    if (c < 0x20) return Error("control character inside a string");
+  pos_ += PlainStringRun(data + pos_, data + input_.size());
+  if (pos_ >= input_.size()) return EndError();
+  const char c = data[pos_];
+  if (c == '"') {
+    *out = std::string_view(data + start, pos_ - start);
     ++pos_;
+    return true;
   }
-  return EndError();
+  if (c == '\\') return EscapedString(start, out);
+  return Error("control character inside a string");
 }
 
 bool Parser::EscapedString(size_t start, std::string_view* out) {

@@ -119,6 +119,8 @@ class Parser {
   bool ValueAt(Value* out, int depth);
   bool Consume(char c);
   bool String(std::string_view* out);
+  // The rest of a string literal whose opening quote is just behind pos_.
+  bool StringBody(std::string_view* out);
   bool Number(Value* out);
   bool Literal(std::string_view literal);
   bool EscapedString(size_t start, std::string_view* out);

@@ -1,6 +1,7 @@
 #include "exporters/json_string.h"
 
 namespace scopetrace::exporters::json {
+
 namespace {
 
 constexpr char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD in UTF-8

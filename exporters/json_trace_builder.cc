@@ -1,13 +1,10 @@
 #include "exporters/json_trace_builder.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
 
-#include "absl/container/flat_hash_set.h"
 #include "exporters/json_flow.h"
 #include "exporters/json_number.h"
 #include "fmt/format.h"
@@ -54,16 +51,6 @@ bool FlowIdOf(const Value* value, uint64_t* id) {
 
 bool IsTrue(const Value* value) {
   return value != nullptr && value->type == Type::kBool && value->boolean;
-}
-
-// Asks for transparent huge pages on a large buffer about to be filled: a 10 M-event trace
-// writes about 1.5 GB of slices, and faulting that in 4 KiB pages cost a second of system
-// time. Only whole 2 MiB pages inside the buffer are affected; a no-op where THP is off.
-void AdviseHugePages(void* data, size_t bytes) {
-  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
-  const auto begin = (reinterpret_cast<uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
-  const auto end = (reinterpret_cast<uintptr_t>(data) + bytes) & ~(kHuge - 1);
-  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
 }
 
 int32_t ClampInt32(int64_t v) {
@@ -130,7 +117,8 @@ TrackId TraceBuilder::CounterTrack(int64_t pid, std::string_view name) {
 std::vector<Arg> TraceBuilder::ConvertArgs(const Value* args, uint64_t* correlation_id) {
   std::vector<Arg> out;
   if (args == nullptr || args->type != Type::kObject) return out;
-  out.reserve(args->members.size());
+  // A lone member is often the correlation id, which has its own field: then no vector.
+  if (args->members.size() > 1) out.reserve(args->members.size());
   for (const Member& member : args->members) {
     const Value& v = member.value;
     uint64_t correlation = 0;
@@ -175,26 +163,10 @@ std::vector<Arg> TraceBuilder::ConvertArgs(const Value* args, uint64_t* correlat
   return out;
 }
 
-void TraceBuilder::AddSlice(Slice slice) {
-  if (slice_chunks_.empty() || slice_chunks_.back().size() == kSliceChunk) {
-    std::vector<Slice>& chunk = slice_chunks_.emplace_back();
-    chunk.reserve(kSliceChunk);
-    AdviseHugePages(chunk.data(), kSliceChunk * sizeof(Slice));
-  }
-  slice_chunks_.back().push_back(std::move(slice));
-  last_slice_ = slice_count_++;
-}
+void TraceBuilder::AddSlice(Slice slice) { last_slice_ = slices_.Add(std::move(slice)); }
 
 void TraceBuilder::MoveSlicesIntoTrace() {
-  std::vector<Slice>& slices = trace_.mutable_slices();
-  slices.reserve(slices.size() + slice_count_);
-  AdviseHugePages(slices.data(), slices.capacity() * sizeof(Slice));
-  for (std::vector<Slice>& chunk : slice_chunks_) {
-    std::move(chunk.begin(), chunk.end(), std::back_inserter(slices));
-    std::vector<Slice>().swap(chunk);  // freed as it goes: the peak is one chunk over the model
-  }
-  slice_chunks_.clear();
-  slice_count_ = 0;
+  slices_.MoveInto(&trace_.mutable_slices());
   last_slice_.reset();
 }
 
@@ -202,19 +174,27 @@ void TraceBuilder::AddEvent(const Event& event) {
   if (!event.is_object) return;
   const std::string_view ph = TextOf(event.Get(EventKey::kPh));
   if (ph.empty()) return;
+  const char phase = ph[0];
+  const std::string_view name = TextOf(event.Get(EventKey::kName));
+  const std::string_view cat = TextOf(event.Get(EventKey::kCat));
+  const bool is_instant = phase == 'i' || phase == 'I' || phase == 'n' || phase == 'R';
+  if (is_instant && cat == kFlowCategory && name == kFlowName) {
+    // Our flow marker (a quarter of our files' events) adds nothing, but a string pid or
+    // tid still gets its id here, in file order, as for any other event.
+    for (const EventKey key : {EventKey::kPid, EventKey::kTid}) {
+      const Value* id = event.Get(key);
+      if (id != nullptr && id->is_string()) IdOf(id, /*is_pid=*/key == EventKey::kPid);
+    }
+    return;
+  }
   const int64_t pid = IdOf(event.Get(EventKey::kPid), /*is_pid=*/true);
   const int64_t tid = IdOf(event.Get(EventKey::kTid), /*is_pid=*/false);
   int64_t ts_ns = 0;
   TimeOf(event.Get(EventKey::kTs), &ts_ns);
-  const std::string_view name = TextOf(event.Get(EventKey::kName));
-  const std::string_view cat = TextOf(event.Get(EventKey::kCat));
-  const char phase = ph[0];
   if (phase == 's' || phase == 't' || phase == 'f') {
     AddFlowPhase(phase, event, ThreadTrack(pid, tid), ts_ns);
     return;
   }
-  const bool is_instant = phase == 'i' || phase == 'I' || phase == 'n' || phase == 'R';
-  if (is_instant && cat == kFlowCategory && name == kFlowName) return;  // our flow marker
   last_slice_.reset();
   switch (phase) {
     case 'X':
@@ -339,7 +319,7 @@ void TraceBuilder::AddFlowPhase(char phase, const Event& event, TrackId track, i
   if (!FlowIdOf(event.Get(EventKey::kId), &id) || id == 0) return;
   // Our writer puts each phase right after the slice it belongs to: bind exactly.
   if (last_slice_.has_value()) {
-    Slice& slice = SliceAt(*last_slice_);
+    Slice& slice = slices_.At(*last_slice_);
     if (slice.track == track && slice.start_ns == ts_ns) {
       BindFlow(slice, phase, id);
       return;
@@ -390,78 +370,6 @@ void TraceBuilder::ResolvePendingFlows() {
     if (target != nullptr) BindFlow(*target, flow.phase, flow.id);
   }
   pending_flows_.clear();
-}
-
-void TraceBuilder::BuildLayout() {
-  std::vector<Process> processes;
-  std::vector<Track> tracks;
-  if (layout_.has_value()) {
-    processes = layout_->processes;
-    tracks = layout_->tracks;
-  }
-  absl::flat_hash_map<int64_t, size_t> process_pos;
-  for (size_t i = 0; i < processes.size(); ++i) process_pos.try_emplace(processes[i].pid, i);
-  // Without our layout, a process that ran device ops is a device.
-  absl::flat_hash_set<int64_t> device_pids;
-  for (const Slice& slice : trace_.slices()) {
-    if (DeviceOpKindFromCategory(trace_.str(slice.category)) != DeviceOpKind::kNone) {
-      device_pids.insert(tracks_[slice.track].pid);
-    }
-  }
-  for (const PendingProcess& p : processes_) {
-    if (process_pos.contains(p.pid)) continue;
-    process_pos.emplace(p.pid, processes.size());
-    processes.push_back(Process{.pid = p.pid,
-                                .name = p.name,
-                                .sort_index = p.sort_index,
-                                .is_device = p.device || device_pids.contains(p.pid)});
-  }
-  absl::flat_hash_map<std::pair<int64_t, int64_t>, TrackId> thread_pos;
-  absl::flat_hash_map<std::pair<int64_t, std::string>, TrackId> counter_pos;
-  for (size_t i = 0; i < tracks.size(); ++i) {
-    const auto id = static_cast<TrackId>(i);
-    if (tracks[i].kind == TrackKind::kCounter) {
-      counter_pos.try_emplace(std::pair(tracks[i].pid, tracks[i].name), id);
-    } else {
-      thread_pos.try_emplace(std::pair(tracks[i].pid, tracks[i].tid), id);
-    }
-  }
-  std::vector<TrackId> remap(tracks_.size());
-  for (size_t i = 0; i < tracks_.size(); ++i) {
-    const PendingTrack& t = tracks_[i];
-    if (t.counter) {
-      auto [it, inserted] =
-          counter_pos.try_emplace(std::pair(t.pid, t.name), static_cast<TrackId>(tracks.size()));
-      if (inserted) {
-        tracks.push_back(Track{.kind = TrackKind::kCounter, .pid = t.pid, .name = t.name});
-      }
-      remap[i] = it->second;
-      continue;
-    }
-    auto [it, inserted] =
-        thread_pos.try_emplace(std::pair(t.pid, t.tid), static_cast<TrackId>(tracks.size()));
-    if (inserted) {
-      const bool device = t.device_stream || processes[process_pos.at(t.pid)].is_device;
-      std::string name = t.name;
-      if (!t.has_name && device) name = fmt::format("stream {}", t.tid);
-      tracks.push_back(Track{.kind = device ? TrackKind::kDeviceStream : TrackKind::kThread,
-                             .pid = t.pid,
-                             .tid = t.tid,
-                             .name = std::move(name),
-                             .sort_index = t.sort_index});
-    }
-    remap[i] = it->second;
-  }
-  for (Slice& slice : trace_.mutable_slices()) {
-    slice.track = remap[slice.track];
-    if (tracks[slice.track].kind == TrackKind::kDeviceStream) {
-      slice.op_kind = DeviceOpKindFromCategory(trace_.str(slice.category));
-    }
-  }
-  for (Instant& instant : trace_.mutable_instants()) instant.track = remap[instant.track];
-  for (CounterSample& sample : trace_.mutable_counters()) sample.track = remap[sample.track];
-  trace_.mutable_processes() = std::move(processes);
-  trace_.mutable_tracks() = std::move(tracks);
 }
 
 Trace TraceBuilder::Finish() {

@@ -561,6 +561,54 @@ TEST(ChromeJsonTest, ReadsArrayFormWithoutClosingBracket) {
   EXPECT_EQ(read->slices().size(), 1u);
 }
 
+// The reader's fast paths (common keys matched as words, strings scanned 16 bytes at a
+// time, slices written into storage reserved from the file size) must read exactly what
+// the general grammar reads.
+TEST(ChromeJsonTest, FastPathsReadWhatTheGrammarSays) {
+  const std::string path = TempPath("fast_paths.json");
+  WriteFile(path, R"([{"pha":"B","p\u0068":"X","tsx":5,"ts" : 7,"names":"no","dur":1,)"
+                  R"("name":"a\"bcdefghijklmnopqrstuv","pid":1,"tid":1},)"
+                  "\n"
+                  R"({"ph":"X","name":"0123456789abcdef\\0123456789","cat":"c\/d","ts":8,)"
+                  R"("dur":1,"pid":1,"tid":1}])");
+  absl::StatusOr<Trace> read = ReadTrace(path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->slices().size(), 2u);
+  EXPECT_EQ(read->slices()[0].start_ns, 7'000);
+  EXPECT_EQ(read->str(read->slices()[0].name), "a\"bcdefghijklmnopqrstuv");
+  EXPECT_EQ(read->str(read->slices()[1].name), "0123456789abcdef\\0123456789");
+  EXPECT_EQ(read->str(read->slices()[1].category), "c/d");
+
+  // A control character past the first 16 bytes of a string is still found, at its byte.
+  const std::string bad = "[{\"ph\":\"X\",\"name\":\"0123456789abcdefghij\x01\"}]";
+  WriteFile(path, bad);
+  read = ReadTrace(path);
+  ASSERT_FALSE(read.ok());
+  EXPECT_THAT(
+      read.status().message(),
+      HasSubstr(fmt::format("control character inside a string at byte {}", bad.find('\x01'))));
+
+  // A file cut inside a key with fewer than 8 bytes left.
+  WriteFile(path, R"([{"ph":"X","ts":1,"dur":2},{"ph":"X","t)");
+  read = ReadTrace(path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_TRUE(read->metadata().truncated);
+  EXPECT_EQ(read->slices().size(), 1u);
+
+  // Slices denser than the reservation assumes overflow into chunks; a flow bound to the
+  // last one finds it there.
+  std::string dense = "[";
+  constexpr int kDense = 5000;
+  for (int i = 0; i < kDense; ++i) dense += fmt::format("{{\"ph\":\"X\",\"ts\":{},\"dur\":1}},", i);
+  dense += fmt::format("{{\"ph\":\"s\",\"id\":9,\"ts\":{}}}]", kDense - 1);
+  WriteFile(path, dense);
+  read = ReadTrace(path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->slices().size(), size_t{kDense});
+  for (int i = 0; i < kDense; ++i) ASSERT_EQ(read->slices()[i].start_ns, int64_t{i} * 1000);
+  EXPECT_EQ(read->slices().back().flow_out, 9u);
+}
+
 TEST(ChromeJsonTest, WriteErrorsNameThePathAndLeaveNothing) {
   const Trace trace = MakeSampleTrace();
   const std::string missing_dir = TempPath("no/such/dir/x.trace.json");
