@@ -35,6 +35,51 @@ namespace {
 // since on a 2-vCPU machine a spinning producer would take the collector's CPU.
 constexpr int kChunk = 2048;
 
+// Two threads emitting static scopes in chunks of kChunk, paced at `per_thread_rate`
+// events/s each (0: as fast as they can), from Go() until Finish().
+class Producers {
+ public:
+  explicit Producers(double per_thread_rate) {
+    for (int t = 0; t < 2; ++t) {
+      threads_.emplace_back([this, t, per_thread_rate] { Produce(t, per_thread_rate); });
+    }
+  }
+  void Go() { go_ = true; }
+  void Finish() {
+    done_ = true;
+    for (std::thread& t : threads_) t.join();
+  }
+  uint64_t attempted() const { return attempted_[0] + attempted_[1]; }
+  uint64_t dropped() const { return dropped_[0] + dropped_[1]; }
+
+ private:
+  void Produce(int t, double per_thread_rate) {
+    (void)internal::Ring();
+    while (!go_.load()) std::this_thread::yield();
+    const int64_t begin = MonotonicNs();
+    uint64_t emitted = 0;
+    while (!done_.load(std::memory_order_relaxed)) {
+      for (int i = 0; i < kChunk; ++i) {
+        SCOPETRACE_SCOPE("produce");
+        Clobber();
+      }
+      emitted += kChunk;
+      if (per_thread_rate > 0) {
+        const int64_t due = begin + static_cast<int64_t>(emitted / per_thread_rate * 1e9);
+        const int64_t now = MonotonicNs();
+        if (due > now) std::this_thread::sleep_for(std::chrono::nanoseconds(due - now));
+      }
+    }
+    attempted_[t] = emitted;
+    dropped_[t] = internal::t_ring != nullptr ? internal::t_ring->dropped() : 0;
+  }
+
+  std::atomic<bool> go_{false}, done_{false};
+  uint64_t attempted_[2] = {0, 0};
+  uint64_t dropped_[2] = {0, 0};
+  std::vector<std::thread> threads_;
+};
+
 struct Result {
   double attempted_per_s = 0;
   double captured_per_s = 0;
@@ -58,47 +103,22 @@ Result Run(double seconds, double per_thread_rate /* 0: unpaced */) {
   Profiler profiler(options);
   if (!profiler.start().ok()) std::abort();
 
-  std::atomic<bool> go{false}, done{false};
-  std::vector<uint64_t> attempted(2, 0), dropped(2, 0);
-  std::vector<std::thread> producers;
-  for (int t = 0; t < 2; ++t) {
-    producers.emplace_back([&, t] {
-      (void)internal::Ring();
-      while (!go.load()) std::this_thread::yield();
-      const int64_t begin = MonotonicNs();
-      uint64_t emitted = 0;
-      while (!done.load(std::memory_order_relaxed)) {
-        for (int i = 0; i < kChunk; ++i) {
-          SCOPETRACE_SCOPE("produce");
-          Clobber();
-        }
-        emitted += kChunk;
-        if (per_thread_rate > 0) {
-          const int64_t due = begin + static_cast<int64_t>(emitted / per_thread_rate * 1e9);
-          const int64_t now = MonotonicNs();
-          if (due > now) std::this_thread::sleep_for(std::chrono::nanoseconds(due - now));
-        }
-      }
-      attempted[t] = emitted;
-      dropped[t] = internal::t_ring != nullptr ? internal::t_ring->dropped() : 0;
-    });
-  }
+  Producers producers(per_thread_rate);
   const int64_t begin = MonotonicNs();
-  go = true;
+  producers.Go();
   const int64_t end = begin + static_cast<int64_t>(seconds * 1e9);
   while (MonotonicNs() < end) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     profiler.step();
   }
-  done = true;
-  for (std::thread& t : producers) t.join();
+  producers.Finish();
   const double elapsed = static_cast<double>(MonotonicNs() - begin) / 1e9;
   profiler.stop();
   Result result;
   result.collector_cpu_s = profiler.stats().collector_cpu_seconds;
   result.exporter_cpu_s = profiler.stats().exporter_cpu_seconds;
-  result.attempted = attempted[0] + attempted[1];
-  result.dropped = dropped[0] + dropped[1];
+  result.attempted = producers.attempted();
+  result.dropped = producers.dropped();
   result.captured = captured.load();
   result.attempted_per_s = static_cast<double>(result.attempted) / elapsed;
   result.captured_per_s = static_cast<double>(result.captured) / elapsed;
@@ -118,34 +138,11 @@ void RunStreaming(double seconds) {
   options.overhead_budget_percent = 100;  // the scope rate is the point here
   Profiler profiler(options);
   if (!profiler.start().ok()) std::abort();
-  std::atomic<bool> go{false}, done{false};
-  std::vector<uint64_t> attempted(2, 0), dropped(2, 0);
-  std::vector<std::thread> producers;
-  for (int t = 0; t < 2; ++t) {
-    producers.emplace_back([&, t] {
-      (void)internal::Ring();
-      while (!go.load()) std::this_thread::yield();
-      const int64_t begin = MonotonicNs();
-      uint64_t emitted = 0;
-      while (!done.load(std::memory_order_relaxed)) {
-        for (int i = 0; i < kChunk; ++i) {
-          SCOPETRACE_SCOPE("produce");
-          Clobber();
-        }
-        emitted += kChunk;
-        const int64_t due = begin + static_cast<int64_t>(emitted / 5e6 * 1e9);
-        const int64_t now = MonotonicNs();
-        if (due > now) std::this_thread::sleep_for(std::chrono::nanoseconds(due - now));
-      }
-      attempted[t] = emitted;
-      dropped[t] = internal::t_ring != nullptr ? internal::t_ring->dropped() : 0;
-    });
-  }
+  Producers producers(5e6);
   const int64_t begin = MonotonicNs();
-  go = true;
+  producers.Go();
   std::this_thread::sleep_for(std::chrono::nanoseconds(static_cast<int64_t>(seconds * 1e9)));
-  done = true;
-  for (std::thread& t : producers) t.join();
+  producers.Finish();
   const double elapsed = static_cast<double>(MonotonicNs() - begin) / 1e9;
   profiler.stop();
   const ProfilerStats stats = profiler.stats();
@@ -155,8 +152,8 @@ void RunStreaming(double seconds) {
   std::filesystem::remove_all(dir);
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  const uint64_t total = attempted[0] + attempted[1];
-  const uint64_t lost = dropped[0] + dropped[1];
+  const uint64_t total = producers.attempted();
+  const uint64_t lost = producers.dropped();
   const double drop_pct = total > 0 ? 100.0 * static_cast<double>(lost) / total : 0;
   const double peak_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;
   Row("streaming, 2 threads paced at 5 M/s each",
