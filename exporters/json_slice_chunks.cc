@@ -1,27 +1,15 @@
 #include "exporters/json_slice_chunks.h"
 
-#include <sys/mman.h>
-
 #include <cstdint>
 #include <iterator>
 #include <new>
 #include <utility>
 
+#include "src/huge_pages.h"
+
 namespace scopetrace::exporters::json {
-namespace {
 
-// Asks for transparent huge pages on a large buffer about to be filled: a 10 M-event trace
-// writes about 1 GB of slices, and faulting that in 4 KiB pages cost a second of system
-// time. Only whole 2 MiB pages inside the buffer are affected; a no-op where THP is off.
-void AdviseHugePages(void* data, size_t bytes) {
-  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
-  const auto begin = (reinterpret_cast<uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
-  const auto end = (reinterpret_cast<uintptr_t>(data) + bytes) & ~(kHuge - 1);
-  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-}
-
-}  // namespace
-
+using internal::AdviseHugePages;
 void SliceChunks::Reserve(size_t count) {
   if (!head_.empty() || !chunks_.empty() || count <= head_.capacity()) return;
   try {
@@ -31,6 +19,8 @@ void SliceChunks::Reserve(size_t count) {
   } catch (const std::length_error&) {
     return;
   }
+  // A 10 M-event trace writes about 1 GB of slices: faulting that in 4 KiB pages cost a
+  // second of system time.
   AdviseHugePages(head_.data(), head_.capacity() * sizeof(Slice));
 }
 

@@ -20,7 +20,7 @@ namespace scopetrace::internal {
 inline void AdviseHugePages(const void* data, size_t bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
-  if (bytes < 4 * kHugePage) return;
+  if (bytes < 2 * kHugePage) return;  // nothing whole to advise, or not worth a syscall
   const auto first = reinterpret_cast<uintptr_t>(data);
   const uintptr_t begin = (first + kHugePage - 1) & ~(kHugePage - 1);
   const uintptr_t end = (first + bytes) & ~(kHugePage - 1);
