@@ -1,7 +1,6 @@
 #include "exporters/perfetto_decoder.h"
 
 #include "exporters/perfetto_decoder_state.h"
-#include "exporters/perfetto_fast_decoder.h"
 #include "exporters/perfetto_fields.h"
 #include "exporters/perfetto_metadata.h"
 #include "exporters/proto_wire.h"
@@ -11,7 +10,7 @@ namespace {
 
 using wire::Field;
 // The per-event messages go through the faster iterator; same contract as wire::Decoder.
-using Decoder = FastDecoder;
+using wire::Decoder;
 
 constexpr StringId kMissing = kMissingString;
 // Nested debug annotations deeper than this are dropped: bounds recursion on hostile input.

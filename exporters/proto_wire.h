@@ -207,6 +207,19 @@ class Decoder {
       v = *p_++;
       return true;
     }
+    if (end_ - p_ >= 10) {  // a whole varint fits: no bounds check per byte
+      uint64_t r = 0;
+      for (int i = 0; i < 10; ++i) {
+        const uint8_t b = p_[i];
+        r |= static_cast<uint64_t>(b & 0x7F) << (7 * i);
+        if (b < 0x80) {
+          p_ += i + 1;
+          v = r;
+          return true;
+        }
+      }
+      return false;  // more than 10 bytes: malformed (every caller then fails)
+    }
     v = 0;
     for (int shift = 0; shift < 70 && p_ < end_; shift += 7) {
       const uint8_t b = *p_++;
