@@ -7,6 +7,10 @@
 // timings need CPU for the application's threads. When the machine cannot give two
 // threads most of a core each (an oversubscribed CI runner), those comparisons are
 // retried and finally skipped with the measured CPU share; everything else is checked.
+// Under a sanitizer the examples' host code runs several times slower while the device
+// keeps its speed, so the tuned run can legitimately become host-bound: sanitized builds
+// check what the examples print and write, and leave the timing verdicts to the
+// optimized build.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -32,6 +36,18 @@ namespace scopetrace {
 namespace {
 
 using ::testing::HasSubstr;
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
 
 struct CommandResult {
   int exit_code = -1;
@@ -91,12 +107,25 @@ double CpuShareOfTwoSpinningThreads() {
   return std::min(share[0], share[1]);
 }
 
-// Whether this machine gives two threads most of a core each right now: the condition
-// for comparing the examples' timings. Measured once per test program.
+// The smallest CPU share measured so far in this test program (1 before any measurement).
+double& LowestCpuShare() {
+  static double lowest = 1.0;
+  return lowest;
+}
+
+// Measures the CPU share now and keeps the lowest. Tests that compare timings call it
+// before their runs as well as after: contention while the example ran, then gone by the
+// verdict, must not turn into a failure.
+void SampleCpuShare() {
+  LowestCpuShare() = std::min(LowestCpuShare(), CpuShareOfTwoSpinningThreads());
+}
+
+// Whether this machine gave two threads most of a core each at every sample, this one
+// included: the condition for comparing the examples' timings.
 bool CpuAvailableForTimings(double* share_out = nullptr) {
-  static const double share = CpuShareOfTwoSpinningThreads();
-  if (share_out != nullptr) *share_out = share;
-  return share >= 0.8;
+  SampleCpuShare();
+  if (share_out != nullptr) *share_out = LowestCpuShare();
+  return LowestCpuShare() >= 0.8;
 }
 
 bool HasFinding(const Diagnosis& diagnosis, FindingKind kind) {
@@ -114,6 +143,7 @@ TEST(InferenceAppTest, NaiveIsHostBoundAndTunedIsFasterAndNotHostBound) {
   const std::string out = OutputDir("inference_app");
   constexpr int kAttempts = 3;
   std::string last_failure;
+  if (!kSanitized) SampleCpuShare();
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
     const CommandResult run = RunCommand(Binary("inference_app") + " --quick --out " + out);
     ASSERT_EQ(run.exit_code, 0) << run.output;
@@ -134,19 +164,22 @@ TEST(InferenceAppTest, NaiveIsHostBoundAndTunedIsFasterAndNotHostBound) {
     // Starving the host only makes the naive run more host-bound: always checked.
     EXPECT_TRUE(HasFinding(naive_diagnosis, FindingKind::kHostBound)) << run.output;
     EXPECT_TRUE(HasFinding(naive_diagnosis, FindingKind::kCopyTrap)) << run.output;
+    // The command line tool reads the same file to the same verdict.
+    if (const char* cli = std::getenv("SCOPETRACE_CLI"); cli != nullptr && *cli != '\0') {
+      const CommandResult diagnose =
+          RunCommand(std::string(cli) + " diagnose " + out + "/naive.trace.json");
+      EXPECT_EQ(diagnose.exit_code, 0);
+      EXPECT_THAT(diagnose.output, HasSubstr("host-bound"));
+    }
+    if (kSanitized) {
+      // Timing verdicts need the optimized build (see the top of this file).
+      std::printf("sanitized build: naive vs tuned timings not compared\n");
+      return;
+    }
     const int64_t naive_p50 = AnalyzeSteps(naive).wall.p50_ns;
     const int64_t tuned_p50 = AnalyzeSteps(tuned).wall.p50_ns;
     const bool tuned_host_bound = HasFinding(Diagnose(tuned), FindingKind::kHostBound);
-    if (!tuned_host_bound && tuned_p50 < naive_p50) {
-      // The command line tool reads the same file to the same verdict.
-      if (const char* cli = std::getenv("SCOPETRACE_CLI"); cli != nullptr && *cli != '\0') {
-        const CommandResult diagnose =
-            RunCommand(std::string(cli) + " diagnose " + out + "/naive.trace.json");
-        EXPECT_EQ(diagnose.exit_code, 0);
-        EXPECT_THAT(diagnose.output, HasSubstr("host-bound"));
-      }
-      return;
-    }
+    if (!tuned_host_bound && tuned_p50 < naive_p50) return;
     last_failure = "tuned host-bound: " + std::to_string(tuned_host_bound) + ", step P50 naive " +
                    std::to_string(naive_p50) + " ns, tuned " + std::to_string(tuned_p50) + " ns\n" +
                    run.output;
@@ -162,6 +195,7 @@ TEST(InferenceAppTest, NaiveIsHostBoundAndTunedIsFasterAndNotHostBound) {
 }
 
 TEST(LatencyBaselineTest, PrintsPercentilesAndKnee) {
+  SampleCpuShare();
   const CommandResult run = RunCommand(Binary("latency_baseline") + " --quick");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, HasSubstr("P50"));
