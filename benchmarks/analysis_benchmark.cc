@@ -78,9 +78,9 @@ Trace MakeTrace(size_t target_events) {
         emit({.track = streams[i % 2],
               .name = kernels[n],
               .category = kernel,
+              .op_kind = DeviceOpKind::kKernel,
               .start_ns = device_t,
               .dur_ns = kernel_dur,
-              .op_kind = DeviceOpKind::kKernel,
               .correlation_id = id,
               .flow_in = id});
         device_t += kernel_dur / 2;  // the two streams overlap

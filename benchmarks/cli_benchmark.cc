@@ -102,9 +102,9 @@ class StepGenerator {
     launch(ids_[kLaunchH2D], t, t + 3'000);
     device_op(1, {.name = ids_[kH2D],
                   .category = ids_[kH2D],
+                  .op_kind = DeviceOpKind::kMemcpyH2D,
                   .start_ns = t + 3'500,
                   .dur_ns = 40'000,
-                  .op_kind = DeviceOpKind::kMemcpyH2D,
                   .args = {{.key = ids_[kBytes], .value = int64_t{16} << 20}}});
     t += 4'000;
     for (int phase = 0; phase < 2; ++phase) {
@@ -126,9 +126,9 @@ class StepGenerator {
         const int64_t start = std::max(device[stream], t + 3'000);
         device_op(stream, {.name = kernels_[n],
                            .category = ids_[kKernel],
+                           .op_kind = DeviceOpKind::kKernel,
                            .start_ns = start,
-                           .dur_ns = 1'000 + 150 * n,
-                           .op_kind = DeviceOpKind::kKernel});
+                           .dur_ns = 1'000 + 150 * n});
         if (i % 2 == 0 && tracks_.memory_counter == only) {
           memory_ = 1e9 + 1e6 * static_cast<double>((i + s) % 64);
           trace_.mutable_counters().push_back(
@@ -143,9 +143,9 @@ class StepGenerator {
     const int64_t d2h_start = std::max({device[0], device[1], t + 3'500});
     device_op(1, {.name = ids_[kD2H],
                   .category = ids_[kD2H],
+                  .op_kind = DeviceOpKind::kMemcpyD2H,
                   .start_ns = d2h_start,
                   .dur_ns = 20'000,
-                  .op_kind = DeviceOpKind::kMemcpyD2H,
                   .args = {{.key = ids_[kBytes], .value = int64_t{4} << 20}}});
     const int64_t sync_end = device[1] + 1'000;
     host_.push_back({.track = tracks_.main,

@@ -149,9 +149,9 @@ const Trace& RealisticTrace() {
         Slice copy{.track = stream,
                    .name = copy_name,
                    .category = h2d_cat,
+                   .op_kind = DeviceOpKind::kMemcpyH2D,
                    .start_ns = std::max(device_free, now + dur(9'000)),
-                   .dur_ns = dur(48'000),
-                   .op_kind = DeviceOpKind::kMemcpyH2D};
+                   .dur_ns = dur(48'000)};
         copy.args.push_back({bytes_key, int64_t{1'572'864}});
         device_free = copy.start_ns + copy.dur_ns + dur(1'200);
         t->mutable_slices().push_back(std::move(copy));
@@ -180,9 +180,9 @@ const Trace& RealisticTrace() {
           t->mutable_slices().push_back(Slice{.track = stream,
                                               .name = op.kernel,
                                               .category = kernel_cat,
+                                              .op_kind = DeviceOpKind::kKernel,
                                               .start_ns = dev_start,
                                               .dur_ns = dev_dur,
-                                              .op_kind = DeviceOpKind::kKernel,
                                               .correlation_id = id,
                                               .flow_in = id});
         }

@@ -243,9 +243,9 @@ void DeviceHub::CollectCycle(const absl::flat_hash_set<uint64_t>& launched, int6
     Slice slice{.track = tracks[op.stream],
                 .name = trace.intern(op.name.empty() ? category : op.name),
                 .category = trace.intern(category),
+                .op_kind = op.kind,
                 .start_ns = op.start_ns,
                 .dur_ns = op.end_ns - op.start_ns,
-                .op_kind = op.kind,
                 .correlation_id = id,
                 .flow_in = id,
                 .args = {}};

@@ -97,6 +97,9 @@ TrackId Trace::find_or_add_track(TrackKind kind, int64_t pid, int64_t tid, std::
 // for how events arrive from rings and from files.
 void Trace::SortEvents() { internal::SortTraceEvents(*this); }
 
+// The layout comment on Slice: keep it at 80 bytes on 64-bit targets.
+static_assert(sizeof(void*) != 8 || sizeof(Slice) == 80, "Slice grew: see its layout comment");
+
 void Trace::ReserveEvents(size_t slices, size_t instants, size_t counters) {
   internal::ReserveLarge(slices_, slices);
   internal::ReserveLarge(instants_, instants);
