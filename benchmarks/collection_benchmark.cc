@@ -2,6 +2,7 @@
 //
 //   build-rel/collection_benchmark [--seconds=5]   (scripts/bench.sh runs it)
 //   build-rel/collection_benchmark --streaming --seconds=10   (100 M events, streamed)
+//   build-rel/collection_benchmark --per-cycle   (events kept and dropped per cycle)
 //
 // Two producer threads emit static scopes for `seconds` with the default ring size
 // (4 MiB per thread), every step recorded (a step every 100 ms, so each cycle stays a
@@ -90,15 +91,23 @@ struct Result {
   double exporter_cpu_s = 0;
 };
 
+// --per-cycle: one line per cycle (events kept and dropped), to see when drops happen.
+bool g_per_cycle = false;
+
 Result Run(double seconds, double per_thread_rate /* 0: unpaced */) {
   std::atomic<uint64_t> captured{0};
   std::atomic<uint64_t> dropped_in_traces{0};
   ProfilerOptions options;
   options.schedule = Schedule{.active = 1};
+  options.overhead_budget_percent = 100;  // the scope rate is the point here
   options.on_trace_ready = [&](const Trace& trace) {
     uint64_t events = trace.event_count();
     captured += events > 0 ? events - 1 : 0;  // less the ProfilerStep slice
     dropped_in_traces += trace.metadata().dropped_events;
+    if (g_per_cycle) {
+      fmt::print(stderr, "  cycle: {:>8} events kept, {:>8} dropped\n", events,
+                 trace.metadata().dropped_events);
+    }
   };
   Profiler profiler(options);
   if (!profiler.start().ok()) std::abort();
@@ -174,6 +183,7 @@ int Main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--seconds=", 10) == 0) seconds = std::atof(argv[i] + 10);
     if (std::strcmp(argv[i], "--streaming") == 0) streaming = true;
+    if (std::strcmp(argv[i], "--per-cycle") == 0) g_per_cycle = true;
   }
   if (streaming) {
     RunStreaming(seconds);

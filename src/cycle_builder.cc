@@ -76,7 +76,12 @@ void CycleBuilder::AddHostEvent(HostEvent& event, int64_t begin_ns, int64_t end_
           event.site->name == nullptr || !event.args.empty() || event.correlation_id != 0;
       ++(payload ? counts.payload_scopes : counts.scopes);
       if (payload) ++ids.payload_events;
-      Slice& slice = host_slices_.Add(cached_track_, name, ids.category, begin_ns, end_ns);
+      if (event.correlation_id == 0 && event.args.empty()) {
+        host_slices_.Add(cached_track_, name, ids.category, begin_ns, end_ns);
+        break;
+      }
+      HostSlicePayload& slice =
+          host_slices_.AddWithPayload(cached_track_, name, ids.category, begin_ns, end_ns);
       if (event.correlation_id != 0) {
         slice.correlation_id = event.correlation_id;
         slice.flow_out = event.correlation_id;

@@ -30,15 +30,15 @@ void EventStoragePool::Reuse(Trace& trace) {
   trace.mutable_counters().swap(spare.counters);
 }
 
-std::vector<Slice> EventStoragePool::TakeRun() {
+std::vector<HostSliceRecord> EventStoragePool::TakeRun() {
   std::lock_guard<std::mutex> lock(mu_);
   if (runs_.empty()) return {};
-  std::vector<Slice> run = std::move(runs_.back());
+  std::vector<HostSliceRecord> run = std::move(runs_.back());
   runs_.pop_back();
   return run;
 }
 
-void EventStoragePool::RecycleRun(std::vector<Slice> run) {
+void EventStoragePool::RecycleRun(std::vector<HostSliceRecord> run) {
   run.clear();
   if (run.capacity() == 0) return;
   std::lock_guard<std::mutex> lock(mu_);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "scopetrace/trace.h"
+#include "src/host_slice_record.h"
 
 namespace scopetrace::internal {
 
@@ -30,8 +31,8 @@ class EventStoragePool {
   void Reuse(Trace& trace);
   // The same for the collector's per-thread runs of slices (see CycleBuilder): an empty
   // vector, with capacity when one was recycled; at most kMaxRuns are kept.
-  std::vector<Slice> TakeRun();
-  void RecycleRun(std::vector<Slice> run);
+  std::vector<HostSliceRecord> TakeRun();
+  void RecycleRun(std::vector<HostSliceRecord> run);
 
  private:
   struct Vectors {
@@ -44,7 +45,7 @@ class EventStoragePool {
   static constexpr size_t kMaxSpares = 2;
   std::vector<Vectors> spares_;  // guarded by mu_
   static constexpr size_t kMaxRuns = 16;
-  std::vector<std::vector<Slice>> runs_;  // guarded by mu_
+  std::vector<std::vector<HostSliceRecord>> runs_;  // guarded by mu_
 };
 
 }  // namespace scopetrace::internal

@@ -8,6 +8,14 @@
 namespace scopetrace::internal {
 namespace {
 
+void SortRecords(std::vector<HostSliceRecord>& records) {
+  SortByTrackAndTime(
+      records, [](const HostSliceRecord&) { return 0u; },
+      [](const HostSliceRecord& r) {
+        return TimeKey{r.start_ns, -r.dur_ns};
+      });
+}
+
 void SortSlices(std::vector<Slice>& slices) {
   SortByTrackAndTime(
       slices, [](const Slice& s) { return s.track; },
@@ -20,13 +28,13 @@ void SortSlices(std::vector<Slice>& slices) {
 
 HostSliceRuns::~HostSliceRuns() {
   if (pool_ == nullptr) return;
-  for (Run& run : runs_) pool_->RecycleRun(std::move(run.slices));
+  for (Run& run : runs_) pool_->RecycleRun(std::move(run.records));
 }
 
 void HostSliceRuns::Grow(TrackId track) {
   while (runs_.size() <= track) {
     Run& run = runs_.emplace_back();
-    if (pool_ != nullptr) run.slices = pool_->TakeRun();
+    if (pool_ != nullptr) run.records = pool_->TakeRun();
   }
 }
 
@@ -38,12 +46,39 @@ void HostSliceRuns::MergeInto(Trace& trace) {
   SortSlices(others);
   out.clear();  // keeps the capacity it may have from the storage pool
   out.reserve(size_ + others.size());
-  for (Run& run : runs_) {
-    if (!run.sorted) SortSlices(run.slices);
-    std::move(run.slices.begin(), run.slices.end(), std::back_inserter(out));
-    run.slices.clear();
-    run = Run{.slices = std::move(run.slices)};
+  for (TrackId track = 0; track < runs_.size(); ++track) {
+    Run& run = runs_[track];
+    if (!run.sorted) SortRecords(run.records);
+    for (const HostSliceRecord& r : run.records) {
+      if (r.payload == 0) {
+        out.push_back(Slice{.track = track,
+                            .name = r.name,
+                            .category = r.category,
+                            .op_kind = DeviceOpKind::kNone,
+                            .start_ns = r.start_ns,
+                            .dur_ns = r.dur_ns,
+                            .correlation_id = 0,
+                            .flow_out = 0,
+                            .flow_in = 0,
+                            .args = {}});
+      } else {
+        HostSlicePayload& p = payloads_[r.payload - 1];
+        out.push_back(Slice{.track = track,
+                            .name = r.name,
+                            .category = r.category,
+                            .op_kind = DeviceOpKind::kNone,
+                            .start_ns = r.start_ns,
+                            .dur_ns = r.dur_ns,
+                            .correlation_id = p.correlation_id,
+                            .flow_out = p.flow_out,
+                            .flow_in = 0,
+                            .args = std::move(p.args)});
+      }
+    }
+    run.records.clear();
+    run = Run{.records = std::move(run.records)};
   }
+  payloads_.clear();
   std::move(others.begin(), others.end(), std::back_inserter(out));
   size_ = 0;
 }

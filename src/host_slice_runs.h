@@ -1,4 +1,5 @@
-// Internal: a cycle's host slices, kept per thread track as the collector receives them.
+// Internal: a cycle's host slices, kept per thread track as the collector receives them,
+// as compact records (host_slice_record.h) that become the trace's Slices at the merge.
 //
 // Each track's run is then in order or nearly so (a parent arrives after its children:
 // see event_sort.h), which an append notices at no cost. The export thread merges the
@@ -13,6 +14,7 @@
 
 #include "scopetrace/trace.h"
 #include "src/event_storage_pool.h"
+#include "src/host_slice_record.h"
 
 namespace scopetrace::internal {
 
@@ -24,29 +26,17 @@ class HostSliceRuns {
   HostSliceRuns& operator=(HostSliceRuns&&) = default;
   ~HostSliceRuns();
 
-  // A new slice on `track` (negative durations become 0); the caller may fill in more.
-  Slice& Add(TrackId track, StringId name, StringId category, int64_t begin_ns, int64_t end_ns) {
-    if (track >= runs_.size()) Grow(track);
-    Run& run = runs_[track];
-    const int64_t dur_ns = end_ns > begin_ns ? end_ns - begin_ns : 0;
-    // In order after the previous slice: a later start, or the same start and not longer.
-    run.sorted = run.sorted && (begin_ns > run.last_start_ns ||
-                                (begin_ns == run.last_start_ns && dur_ns <= run.last_dur_ns));
-    run.last_start_ns = begin_ns;
-    run.last_dur_ns = dur_ns;
-    ++size_;
-    // Every field written once, in one expression: default-constructing and then assigning
-    // made the compiler clear the slice with `rep stos` first, a fifth of this path.
-    return run.slices.emplace_back(Slice{.track = track,
-                                         .name = name,
-                                         .category = category,
-                                         .op_kind = DeviceOpKind::kNone,
-                                         .start_ns = begin_ns,
-                                         .dur_ns = dur_ns,
-                                         .correlation_id = 0,
-                                         .flow_out = 0,
-                                         .flow_in = 0,
-                                         .args = {}});
+  // A new plain slice on `track` (negative durations become 0).
+  void Add(TrackId track, StringId name, StringId category, int64_t begin_ns, int64_t end_ns) {
+    Append(track, name, category, begin_ns, end_ns, 0);
+  }
+
+  // A new slice with a payload (args, a launch's correlation id), which the caller fills.
+  HostSlicePayload& AddWithPayload(TrackId track, StringId name, StringId category,
+                                   int64_t begin_ns, int64_t end_ns) {
+    HostSlicePayload& payload = payloads_.emplace_back();
+    Append(track, name, category, begin_ns, end_ns, static_cast<uint32_t>(payloads_.size()));
+    return payload;
   }
 
   size_t size() const { return size_; }
@@ -58,15 +48,34 @@ class HostSliceRuns {
 
  private:
   struct Run {
-    std::vector<Slice> slices;
+    std::vector<HostSliceRecord> records;
     int64_t last_start_ns = INT64_MIN;
     int64_t last_dur_ns = 0;
     bool sorted = true;
   };
+
+  void Append(TrackId track, StringId name, StringId category, int64_t begin_ns, int64_t end_ns,
+              uint32_t payload) {
+    if (track >= runs_.size()) Grow(track);
+    Run& run = runs_[track];
+    const int64_t dur_ns = end_ns > begin_ns ? end_ns - begin_ns : 0;
+    // In order after the previous slice: a later start, or the same start and not longer.
+    run.sorted = run.sorted && (begin_ns > run.last_start_ns ||
+                                (begin_ns == run.last_start_ns && dur_ns <= run.last_dur_ns));
+    run.last_start_ns = begin_ns;
+    run.last_dur_ns = dur_ns;
+    ++size_;
+    run.records.push_back(HostSliceRecord{.start_ns = begin_ns,
+                                          .dur_ns = dur_ns,
+                                          .name = name,
+                                          .category = category,
+                                          .payload = payload});
+  }
   void Grow(TrackId track);
 
   EventStoragePool* pool_;
   std::vector<Run> runs_;  // indexed by TrackId
+  std::vector<HostSlicePayload> payloads_;
   size_t size_ = 0;
 };
 
