@@ -44,6 +44,7 @@ build() {
   local dir=$1
   shift
   echo "== configure and build $dir"
+  local build_start=$SECONDS
   if ! cmake -S . -B "$dir" -G Ninja "$@" >"$log_dir/$(basename "$dir").configure.log" 2>&1; then
     tail -n 30 "$log_dir/$(basename "$dir").configure.log"
     failed=$((failed + 1))
@@ -54,10 +55,12 @@ build() {
     failed=$((failed + 1))
     return 1
   fi
+  echo "== built $dir in $((SECONDS - build_start)) s"
 }
 
 start=$SECONDS
 for stage in $stages; do
+  stage_start=$SECONDS
   case $stage in
     main)
       build build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo && run_ctest build/test
@@ -86,6 +89,7 @@ for stage in $stages; do
       failed=$((failed + 1))
       ;;
   esac
+  echo "== stage $stage took $((SECONDS - stage_start)) s"
 done
 echo "scopetrace test stages [$stages] took $((SECONDS - start)) s"
 echo "${passed} passed, ${failed} failed"

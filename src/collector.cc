@@ -12,11 +12,17 @@ namespace {
 // How long after a cycle's last step the collector still accepts its host events: scopes
 // on other threads that began inside the cycle and end a moment after its last step.
 constexpr int64_t kCycleGraceNs = 2'000'000;
-// Drain cadence: fast while events flow, backing off while the application is idle so an
-// idle collector costs next to nothing. The default 4 MiB ring holds ~17 ms of events at
-// 10 M events/s, well above the slowest cadence.
+// Drain cadence: as slow as the rings allow. While events flow, the next round is due when
+// the fullest ring, filling at the rate it did since the last round, would hold
+// kTargetFill of its capacity: a light load (an inference loop writing 100 k events/s)
+// wakes the collector every kIdleInterval rather than every millisecond, which matters
+// when it shares a core with the application; a heavy one drains every kBusyInterval
+// with eight times the room a round needs for bursts. While the application is idle the
+// cadence backs off to kIdleInterval too. The default 4 MiB ring holds ~17 ms of events
+// at 10 M events/s, well above the slowest cadence.
 constexpr absl::Duration kBusyInterval = absl::Milliseconds(1);
 constexpr absl::Duration kIdleInterval = absl::Milliseconds(8);
+constexpr double kTargetFill = 1.0 / 8;
 // Streaming: a cycle's events go to its outputs once this many are held in memory.
 constexpr size_t kStreamChunkEvents = size_t{1} << 16;
 
@@ -68,6 +74,7 @@ void Collector::Run() {
   NameThisThread("scopetrace-coll");
   std::vector<Boundary> boundaries;
   absl::Duration interval = kBusyInterval;
+  int64_t last_round_ns = 0;
   for (;;) {
     ThreadRegistry::Get().Snapshot(threads_);
     {
@@ -79,11 +86,15 @@ void Collector::Run() {
       // and every tick value lies before the newest pair, so it is converted by
       // interpolation (a pure function of the ticks), never extrapolated.
       heads_.clear();
+      fullest_ = 0;
       for (ThreadState* state : threads_) {
         // Read before the head: everything the thread wrote before it exited is then
         // below the head, and the state can be reaped right after this round's drain.
         const bool exited = state->exited.load(std::memory_order_acquire);
-        heads_.push_back(HeadSnapshot{state->ring.AcquireHead(), exited});
+        const uint64_t head = state->ring.AcquireHead();
+        heads_.push_back(HeadSnapshot{head, exited});
+        fullest_ = std::max(fullest_, static_cast<double>(head - state->ring.tail()) /
+                                          static_cast<double>(state->ring.capacity()));
       }
       boundaries.swap(posted_);
       wake_ = false;
@@ -103,13 +114,24 @@ void Collector::Run() {
     for (size_t i = 0; i < threads_.size(); ++i) {
       drained += DrainThread(*threads_[i], heads_[i]);
     }
-    interval = drained > 0 ? kBusyInterval : std::min(interval * 2, kIdleInterval);
+    const int64_t round_ns = static_cast<int64_t>(MonotonicNs());
+    interval = NextInterval(interval, drained, round_ns - last_round_ns);
+    last_round_ns = round_ns;
     if (devices_.poll) devices_.poll();
     for (auto& [index, cycle] : cycles_) cycle.builder->FlushToSink(kStreamChunkEvents);
     FinishReadyCycles();
     cpu_.Publish();
     if (stopped_ && cycles_.empty()) break;
   }
+}
+
+absl::Duration Collector::NextInterval(absl::Duration interval, size_t drained,
+                                       int64_t since_last_round_ns) const {
+  if (drained == 0) return std::min(interval * 2, kIdleInterval);
+  if (fullest_ <= 0 || since_last_round_ns <= 0) return kBusyInterval;
+  const absl::Duration due =
+      absl::Nanoseconds(static_cast<double>(since_last_round_ns) * kTargetFill / fullest_);
+  return std::clamp(due, kBusyInterval, kIdleInterval);
 }
 
 // Receives one thread's decoded events.

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
 #include "scopetrace/schedule.h"
 #include "src/background_thread.h"
 #include "src/clock.h"
@@ -88,6 +89,10 @@ class Collector {
   struct EventVisitor;
   // Decodes `state`'s records below `head.head`; reaps the thread if it had exited.
   size_t DrainThread(ThreadState& state, const HeadSnapshot& head);
+  // The wait before the next round, after one that drained `drained` events and began
+  // `since_last_round_ns` after the one before (see kTargetFill).
+  absl::Duration NextInterval(absl::Duration interval, size_t drained,
+                              int64_t since_last_round_ns) const;
   // A scope with a static name and no payload, still in ticks.
   void AddComplete(int64_t tid, const Site* site, uint64_t begin, uint64_t end);
   // Where an event that began at `t` goes: to `cycle`, pending (the next round decides),
@@ -129,6 +134,7 @@ class Collector {
   uint64_t open_step_begin_ = UINT64_MAX;
   CycleBuilder* open_step_cycle_ = nullptr;
   std::vector<HeadSnapshot> heads_;
+  double fullest_ = 0;  // the fullest ring's share of its capacity at this round's snapshot
   std::vector<HostEvent> pending_;
   std::vector<ThreadState*> threads_;
   absl::flat_hash_map<ThreadState*, std::unique_ptr<RingDecoder>> decoders_;
