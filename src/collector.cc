@@ -23,6 +23,9 @@ constexpr int64_t kCycleGraceNs = 2'000'000;
 constexpr absl::Duration kBusyInterval = absl::Milliseconds(1);
 constexpr absl::Duration kIdleInterval = absl::Milliseconds(8);
 constexpr double kTargetFill = 1.0 / 8;
+// Step intervals kept for placing events: a scope that began this many steps ago still
+// finds its step; one older than that is counted late if its step may have been recorded.
+constexpr size_t kRetainedIntervals = 4096;
 // Streaming: a cycle's events go to its outputs once this many are held in memory.
 constexpr size_t kStreamChunkEvents = size_t{1} << 16;
 
@@ -228,7 +231,9 @@ void Collector::ApplyBoundary(const Boundary& boundary) {
       unattributed_drops_.clear();
     }
   }
+  if (intervals_.empty()) capture_begin_ticks_ = next.begin;
   intervals_.push_back(next);
+  if (intervals_.size() >= 2 * kRetainedIntervals) PruneIntervals();
   open_step_begin_ = next.begin;
   open_step_cycle_ = next.cycle >= 0 ? cycles_[next.cycle].builder.get() : nullptr;
 }
@@ -252,8 +257,28 @@ std::unique_ptr<CycleBuilder> Collector::NewCycle(int64_t index, int64_t start_n
   return builder;
 }
 
+void Collector::PruneIntervals() {
+  // Halving in one erase keeps the cost per step constant.
+  size_t prune = intervals_.size() - kRetainedIntervals;
+  for (size_t i = 0; i < prune; ++i) {
+    const Interval& interval = intervals_[i];
+    if (interval.end == UINT64_MAX || cycles_.contains(interval.cycle)) {
+      prune = i;  // a cycle still open: keep it and everything after it
+      break;
+    }
+    pruned_recorded_ = pruned_recorded_ || interval.cycle >= 0;
+  }
+  intervals_.erase(intervals_.begin(), intervals_.begin() + static_cast<ptrdiff_t>(prune));
+  last_interval_ = 0;
+}
+
 Collector::Placement Collector::Place(uint64_t t) {
-  if (intervals_.empty() || t < intervals_.front().begin) return {};  // before capture
+  if (intervals_.empty() || t < capture_begin_ticks_) return {};  // before capture
+  if (t < intervals_.front().begin) {
+    // In a pruned step, thousands of steps ago: its cycle (if it had one) is long gone.
+    if (pruned_recorded_) ++late_host_events_;
+    return {};
+  }
   // Events arrive in runs from one step: try the interval of the previous lookup first.
   if (t < intervals_[last_interval_].begin || t >= intervals_[last_interval_].end) {
     auto it = std::upper_bound(intervals_.begin(), intervals_.end(), t,

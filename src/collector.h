@@ -91,6 +91,9 @@ class Collector {
   size_t DrainThread(ThreadState& state, const HeadSnapshot& head);
   // The wait before the next round, after one that drained `drained` events and began
   // `since_last_round_ns` after the one before (see kTargetFill).
+  // Drops the oldest intervals once there are many: a process that steps for days must
+  // not grow a vector per step. Only finished steps of finished (or unrecorded) cycles go.
+  void PruneIntervals();
   absl::Duration NextInterval(absl::Duration interval, size_t drained,
                               int64_t since_last_round_ns) const;
   // A scope with a static name and no payload, still in ticks.
@@ -125,8 +128,13 @@ class Collector {
   // Collector-thread state.
   bool stopped_ = false;
   uint64_t safe_ticks_ = 0;
+  // One per step since the oldest retained (see PruneIntervals).
   std::vector<Interval> intervals_;
   size_t last_interval_ = 0;  // the interval Place() found last (a cache)
+  // Where capture began, and where the retained intervals begin once older ones were
+  // pruned; whether a pruned one belonged to a recorded cycle.
+  uint64_t capture_begin_ticks_ = UINT64_MAX;
+  bool pruned_recorded_ = false;
   std::map<int64_t, OpenCycle> cycles_;
   int64_t next_cycle_ = 0;
   // The step still running (the last interval) and its cycle's builder, or nullptr when

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -323,6 +324,65 @@ TEST(ProfilerTest, WritesTwoChromeTraceFilesWithTheDefaultWriter) {
   EXPECT_EQ(StepNames(*trace), (std::vector<std::string>{"ProfilerStep#7", "ProfilerStep#8"}));
   EXPECT_EQ(trace->metadata().worker, "w");
   EXPECT_EQ(profiler.stats().export_errors, 0);
+}
+
+// A process that steps for days must not keep a record per step: the collector keeps the
+// last few thousand. A scope that began before those is still accounted for: counted late
+// when its step may have been recorded, silently not recorded when it was a warmup step
+// (captured, never recorded).
+struct LongScopeOutcome {
+  uint64_t late = 0;
+  int long_scopes_in_traces = 0;
+  int cycles = 0;
+};
+
+LongScopeOutcome RunLongScopeOverManySteps(Schedule schedule, int steps, int begin_step) {
+  std::mutex mu;
+  LongScopeOutcome outcome;
+  ProfilerOptions options;
+  options.schedule = schedule;
+  options.overhead_budget_percent = 100;
+  options.on_trace_ready = [&](const Trace& trace) {
+    std::lock_guard<std::mutex> lock(mu);
+    ++outcome.cycles;
+    outcome.late += trace.metadata().host_events_late;
+    const StringId name = trace.find_string("long");
+    for (const Slice& slice : trace.slices()) {
+      if (name != Trace::kNoString && slice.name == name) ++outcome.long_scopes_in_traces;
+    }
+  };
+  Profiler profiler(options);
+  EXPECT_TRUE(profiler.start().ok());
+  std::optional<internal::Scope> long_scope;
+  for (int step = 0; step < steps; ++step) {
+    if (step == begin_step) {
+      long_scope.emplace(SCOPETRACE_SITE("long", "host", internal::SiteKind::kScope));
+    }
+    profiler.step();
+    // Let cycles finish as they would in a real loop, so old steps can be let go.
+    if (step % 256 == 255) std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  long_scope.reset();  // ends now, ~`steps` steps after it began
+  profiler.step();
+  profiler.stop();
+  return outcome;
+}
+
+TEST(ProfilerTest, ScopeOlderThanTheRetainedStepsIsCountedLateIfItsStepWasRecorded) {
+  const LongScopeOutcome outcome =
+      RunLongScopeOverManySteps(Schedule{.active = 1}, /*steps=*/10'000, /*begin_step=*/3);
+  EXPECT_EQ(outcome.cycles, 10'002);  // one per step, and the partial one at stop()
+  EXPECT_EQ(outcome.late, 1u);
+  EXPECT_EQ(outcome.long_scopes_in_traces, 0);
+}
+
+TEST(ProfilerTest, ScopeBegunInAPrunedWarmupStepIsNotRecordedNorLate) {
+  const LongScopeOutcome outcome = RunLongScopeOverManySteps(
+      Schedule{.warmup = 10'000, .active = 2, .repeat = 1}, /*steps=*/10'000, /*begin_step=*/3);
+  EXPECT_EQ(outcome.cycles, 1);
+  EXPECT_EQ(outcome.late, 0u);
+  EXPECT_EQ(outcome.long_scopes_in_traces, 0);
 }
 
 }  // namespace
