@@ -76,6 +76,29 @@ inline uint8_t* CloseNested(uint8_t* len, uint8_t* end) {
   return end + extra;
 }
 
+// Timestamp deltas below 2^21 ns (2.1 ms: nearly every gap between two edges of one
+// track) are written as 3-byte varints, padded with continuation bits when the value is
+// shorter. A non-minimal varint is valid protobuf (parsers accept up to 10 bytes: protoc,
+// trace_processor's protozero, our reader). Why: with minimal varints a delta takes 1, 2
+// or 3 bytes, so the packet length and the distance back to the previous packet of the
+// same shape change from packet to packet and zstd's matches break around them; at a
+// fixed width only the delta's own low bytes are new. Measured on the benchmark trace
+// (zstd level 3 with this writer's parameters): 7.33 → 6.95 bytes/event, zstd CPU time
+// unchanged (138 ms both, min of 7), 2 raw bytes more per event (40.0 → 42.1).
+constexpr uint64_t kPaddedDeltaLimit = uint64_t{1} << 21;
+
+inline size_t DeltaSize(uint64_t v) { return v < kPaddedDeltaLimit ? 3 : wire::VarintSize(v); }
+
+inline uint8_t* PutDelta(uint8_t* p, uint64_t v) {
+  if (v < kPaddedDeltaLimit) [[likely]] {
+    p[0] = static_cast<uint8_t>(v | 0x80);
+    p[1] = static_cast<uint8_t>((v >> 7) | 0x80);
+    p[2] = static_cast<uint8_t>(v >> 14);
+    return p + 3;
+  }
+  return wire::PutVarint(p, v);
+}
+
 // String arg values are interned (their bytes are reserved with the interned data), so
 // every annotation is bounded.
 constexpr size_t kAnnotationBound = 32;
@@ -93,13 +116,13 @@ uint32_t EventEncoder::GlobalString(std::string_view text) {
   return it->second;
 }
 
-uint32_t EventEncoder::GlobalString(const Trace& chunk, StringId id) {
-  uint32_t& cached = chunk_strings_[id];
-  if (cached == 0) cached = GlobalString(chunk.str(id)) + 1;
-  return cached - 1;
+uint32_t EventEncoder::ResolveString(const Trace& chunk, StringId id) {
+  const uint32_t global = GlobalString(chunk.str(id));
+  chunk_strings_[id] = global + 1;
+  return global;
 }
 
-uint32_t EventEncoder::Iid(EventSequence& seq, InternTable table, uint32_t global) {
+uint32_t EventEncoder::NewIid(EventSequence& seq, InternTable table, uint32_t global) {
   std::vector<uint32_t>& iids = seq.iids[table];
   if (global >= iids.size()) iids.resize(std::max<size_t>(global + 1, 2 * iids.size()), 0);
   uint32_t& iid = iids[global];
@@ -229,7 +252,7 @@ void EventEncoder::Encode(EventSequence& seq, const Trace& chunk, const Edge& e)
     buf_.Reserve(kPacketSlack);
     uint8_t* p = buf_.cursor();
     p[0] = Tag(pf::kTracePacket, kLen);
-    p[1] = static_cast<uint8_t>(9 + wire::VarintSize(delta));
+    p[1] = static_cast<uint8_t>(9 + DeltaSize(delta));
     p[2] = Tag(pf::kSequenceId, kVarint);
     p[3] = static_cast<uint8_t>(seq.id);
     p[4] = Tag(pf::kSequenceFlags, kVarint);
@@ -239,7 +262,7 @@ void EventEncoder::Encode(EventSequence& seq, const Trace& chunk, const Edge& e)
     p[8] = Tag(pf::kTeType, kVarint);
     p[9] = pf::kTypeSliceEnd;
     p[10] = Tag(pf::kTimestamp, kVarint);
-    buf_.Commit(wire::PutVarint(p + 11, delta));
+    buf_.Commit(PutDelta(p + 11, delta));
     return;
   }
   const std::vector<Arg>* args = nullptr;
@@ -303,7 +326,7 @@ void EventEncoder::Encode(EventSequence& seq, const Trace& chunk, const Edge& e)
   // The timestamp goes last: the random bytes of one packet then sit next to each other
   // and the fixed bytes around them repeat from one step to the next.
   if (e.ts >= seq.clock) {
-    p = PutVarintField<Tag(pf::kTimestamp, kVarint)>(p, static_cast<uint64_t>(e.ts - seq.clock));
+    p = PutDelta(PutTag<Tag(pf::kTimestamp, kVarint)>(p), static_cast<uint64_t>(e.ts - seq.clock));
     seq.clock = e.ts;
   } else {
     // Deltas cannot go backwards (a later chunk going back in time): an absolute

@@ -245,6 +245,40 @@ TEST(PerfettoWriter, WireLevelFlowIdsUnpackedAndCounterPresent) {
   EXPECT_NE(bytes.find(std::string("\x81\x03\x07\0\0\0\0\0\0\0", 10)), std::string::npos);
 }
 
+// Timestamp deltas below 2^21 ns are written as 3-byte varints, padded with continuation
+// bits (a fixed width compresses better); larger ones minimally. Every width boundary must
+// still read back to the exact nanosecond, and protobuf's parser must take the padding.
+TEST(PerfettoWriter, PaddedTimestampDeltasAreExact) {
+  Trace t;
+  t.add_process(Process{.pid = 5, .name = "p"});
+  const TrackId thread =
+      t.add_track(Track{.kind = TrackKind::kThread, .pid = 5, .tid = 6, .name = "worker"});
+  // Deltas between consecutive edges: 0, 1, 127, 128, 16383, 16384, 2^21 - 1, 2^21, 2^40.
+  int64_t ts = 1'712'345'678'901'234;
+  for (int64_t step : {int64_t{1}, int64_t{127}, int64_t{128}, int64_t{16'383}, int64_t{16'384},
+                       (int64_t{1} << 21) - 1, int64_t{1} << 21, int64_t{1} << 40}) {
+    t.mutable_slices().push_back(MakeSlice(t, thread, "op", "cpu_op", ts, step));
+    ts += step;  // the next slice starts where this one ends: delta 0
+  }
+  const std::string path = TempPath("deltas.pftrace");
+  ASSERT_TRUE(t.Write(path, Format::kPerfetto).ok());
+  absl::StatusOr<Trace> read = ReadTrace(path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(Canonical(*read), Canonical(t));
+
+  perfetto::protos::Trace parsed;
+  ASSERT_TRUE(parsed.ParseFromString(ReadFileBytes(path)));
+  int events = 0;
+  for (const auto& p : parsed.packet()) events += p.has_track_event() ? 1 : 0;
+  EXPECT_EQ(events, 16);
+  // On the wire: tag 40, then the 3 padded bytes for 128 (80 81 00) and for 2^21 - 1
+  // (FF FF 7F: already minimal); 2^21 in its minimal 4 bytes (80 80 80 01).
+  const std::string bytes = ReadFileBytes(path);
+  EXPECT_NE(bytes.find(std::string("\x40\x80\x81\x00", 4)), std::string::npos);
+  EXPECT_NE(bytes.find(std::string("\x40\xFF\xFF\x7F", 4)), std::string::npos);
+  EXPECT_NE(bytes.find(std::string("\x40\x80\x80\x80\x01", 5)), std::string::npos);
+}
+
 TEST(PerfettoWriter, DiskFullIsAnErrorNamingThePath) {
   std::FILE* probe = std::fopen("/dev/full", "wb");
   if (probe == nullptr) GTEST_SKIP() << "/dev/full not available";
