@@ -29,10 +29,8 @@ constexpr uint64_t Word(std::string_view text) {
 // indexed by a hash of the first two: one compare instead of a string scan and a lookup,
 // and no branch on the key (its order varies from file to file).
 struct CommonKey {
-  uint64_t word = 0;
-  uint64_t mask = 0;
+  uint64_t word = 0;  // the quoted key's bytes, zero above them
   int key = -1;
-  size_t length = 0;
 };
 
 constexpr size_t CommonKeySlot(uint64_t word) { return ((word & 0xFFFF) * 27 >> 8) & 15; }
@@ -41,10 +39,7 @@ constexpr std::array<CommonKey, 16> MakeCommonKeys() {
   std::array<CommonKey, 16> table{};
   auto add = [&](std::string_view quoted, EventKey key) {
     const uint64_t word = Word(quoted);
-    table[CommonKeySlot(word)] = CommonKey{.word = word,
-                                           .mask = ~uint64_t{0} >> (64 - 8 * quoted.size()),
-                                           .key = static_cast<int>(key),
-                                           .length = quoted.size()};
+    table[CommonKeySlot(word)] = CommonKey{.word = word, .key = static_cast<int>(key)};
   };
   add("ph\"", EventKey::kPh);
   add("pid\"", EventKey::kPid);
@@ -83,12 +78,23 @@ inline constexpr bool kCommonEventKeys = false;
 // set to the bytes of its name and closing quote; -1 for any other key (or an escape), which
 // the caller then reads in full. The same slot EventKeyIndex gives for the decoded key.
 inline int CommonEventKey(const char* p, size_t* length) {
+  constexpr uint64_t kOnes = 0x0101010101010101;
+  constexpr uint64_t kHigh = 0x8080808080808080;
   uint64_t word;
   std::memcpy(&word, p, sizeof(word));
+  // The key's length comes from the word itself (its first '"' byte; the zero-byte test is
+  // exact for the lowest one), not from the table: the parser's next loads then need not
+  // wait for the table's.
+  const uint64_t x = word ^ (kOnes * '"');
+  const uint64_t quotes = (x - kOnes) & ~x & kHigh;
+  if (quotes == 0) return -1;
+  const int quote = __builtin_ctzll(quotes) / 8;
+  // Bytes 0..quote. An empty slot (word 0) never matches: byte `quote` is '"'.
+  const uint64_t mask = ~uint64_t{0} >> (56 - 8 * quote);
   const event_keys_internal::CommonKey& entry =
       event_keys_internal::kCommonKeys[event_keys_internal::CommonKeySlot(word)];
-  if (entry.key < 0 || (word & entry.mask) != entry.word) return -1;
-  *length = entry.length;
+  if ((word & mask) != entry.word) return -1;
+  *length = static_cast<size_t>(quote) + 1;
   return entry.key;
 }
 

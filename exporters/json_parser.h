@@ -116,6 +116,9 @@ class Parser {
   // per token (tens of millions in a large file) cost a quarter of the reader's time.
   absl::Status Done(bool ok) { return ok ? absl::OkStatus() : std::move(error_); }
   bool EventAt(Event* out);
+  // What CommonMember did with the member at pos_.
+  enum class FastMember : uint8_t { kNotHandled, kMore, kLast };
+  inline FastMember CommonMember(Event* out);
   bool ValueAt(Value* out, int depth);
   bool Consume(char c);
   bool String(std::string_view* out);

@@ -6,6 +6,12 @@
 // all of them at their exact count: growing one vector of 10 M slices would hold the old and
 // the new buffer at once at each doubling, twice the model's largest part at the peak.
 //
+// Fresh memory is the other cost: a 10 M-event file writes some 700 MB of slices, and each
+// page is zeroed by the kernel on first touch. The pages are mapped a window ahead of the
+// writer with one madvise(MADV_POPULATE_WRITE) per window, not one fault per 4 KiB page.
+// No huge pages: on the VMs we measure on, a fresh 2 MiB page is often memory the host
+// has taken back, and zeroing it cost 3.7 s per 700 MB against 0.45 s in 4 KiB pages.
+//
 // Example:
 //   SliceChunks slices;
 //   slices.Reserve(file_bytes / 128);
@@ -32,6 +38,7 @@ class SliceChunks {
   // Appends `slice` and returns its index (stable until MoveInto).
   size_t Add(Slice slice) {
     if (chunks_.empty() && head_.size() < head_.capacity()) {
+      if (head_.size() == populate_at_) PopulateHeadWindow();
       head_.push_back(std::move(slice));
       return head_.size() - 1;
     }
@@ -50,9 +57,14 @@ class SliceChunks {
 
  private:
   static constexpr size_t kChunk = size_t{1} << 16;
+  // Slices per populated window of head_ (8 MiB): the most memory mapped ahead of use.
+  static constexpr size_t kWindow = (size_t{8} << 20) / sizeof(Slice);
   size_t AddToChunk(Slice slice);
+  // Maps the next window of head_'s reserved pages.
+  void PopulateHeadWindow();
 
   std::vector<Slice> head_;
+  size_t populate_at_ = 0;  // head_.size() at which the next window is mapped
   std::vector<std::vector<Slice>> chunks_;
   size_t chunked_ = 0;
 };

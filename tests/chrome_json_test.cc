@@ -609,6 +609,63 @@ TEST(ChromeJsonTest, FastPathsReadWhatTheGrammarSays) {
   EXPECT_EQ(read->slices().back().flow_out, 9u);
 }
 
+// The member fast path (a common key, no whitespace, a plain string or number) leaves
+// everything else to the general grammar: the first of repeated keys, exponents, spaces,
+// and errors at the same bytes. Each file runs on past the member under test, so the fast
+// path (which wants 16 bytes ahead) is the one that meets it.
+TEST(ChromeJsonTest, MemberFastPathLeavesTheRestToTheGrammar) {
+  const std::string path = TempPath("member_fast_path.json");
+  WriteFile(path,
+            R"([{"ph":"X","name":"first","name":"second","ts":-1.5,"dur":1.5e3,"pid":7,"tid":7},)"
+            R"({"ph":"X","name":"b","ts":12345678.901,"dur":2, "pid":7,"tid":7},)"
+            R"({"ph":"X","name":"c","ts":123456789012.5,"dur":0.25,"pid":7,"tid":7}])");
+  absl::StatusOr<Trace> read = ReadTrace(path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->slices().size(), 3u);
+  EXPECT_EQ(read->str(read->slices()[0].name), "first");
+  EXPECT_EQ(read->slices()[0].start_ns, -1'500);
+  EXPECT_EQ(read->slices()[0].dur_ns, 1'500'000);
+  EXPECT_EQ(read->slices()[1].start_ns, 12'345'678'901);  // eight integer digits at once
+  EXPECT_EQ(read->slices()[1].dur_ns, 2'000);
+  EXPECT_EQ(read->slices()[2].start_ns, 123'456'789'012'500);
+  EXPECT_EQ(read->slices()[2].dur_ns, 250);
+  EXPECT_EQ(read->tracks()[read->slices()[2].track].tid, 7);
+
+  const std::string padding = R"(,{"ph":"X","name":"padding","ts":1,"dur":1}])";
+  struct Bad {
+    std::string member;
+    std::string message;
+    char at;  // the byte the error names
+  };
+  for (const Bad& bad :
+       {Bad{R"("dur":1.})", "bad number", '}'},
+        Bad{R"("dur":12x})", "expected ',' or '}' in an object", 'x'},
+        Bad{R"("dur":-})", "unexpected character (expected a value)", '}'},
+        Bad{"\"name\":\"abc\x02\"}", "control character inside a string", '\x02'}}) {
+    const std::string text = "[{\"ph\":\"X\"," + bad.member + padding;
+    WriteFile(path, text);
+    read = ReadTrace(path);
+    ASSERT_FALSE(read.ok()) << bad.member;
+    EXPECT_THAT(read.status().message(),
+                HasSubstr(fmt::format("{} at byte {}", bad.message, text.find(bad.at, 10))))
+        << bad.member;
+  }
+
+  // A file ending right after a member's value, one page long so that a read past its end
+  // would leave the mapping: a cut file, read up to its last complete event.
+  for (const std::string_view last :
+       {R"("name":"0123456789abcdef")", R"("ts":12345678901234567)"}) {
+    std::string text = R"([{"ph":"X","ts":1,"dur":2,"name":")";
+    const std::string tail = R"("},{"ph":"X",)" + std::string(last);
+    text += std::string(4096 - text.size() - tail.size(), 'n') + tail;
+    WriteFile(path, text);
+    read = ReadTrace(path);
+    ASSERT_TRUE(read.ok()) << read.status();
+    EXPECT_TRUE(read->metadata().truncated) << last;
+    EXPECT_EQ(read->slices().size(), 1u) << last;
+  }
+}
+
 TEST(ChromeJsonTest, WriteErrorsNameThePathAndLeaveNothing) {
   const Trace trace = MakeSampleTrace();
   const std::string missing_dir = TempPath("no/such/dir/x.trace.json");

@@ -126,9 +126,14 @@ std::vector<Launch> BuildLaunches(const Trace& trace, const std::vector<TrackRol
     }
     launches.push_back(launch);
   }
-  std::sort(launches.begin(), launches.end(), [](const Launch& a, const Launch& b) {
+  auto by_start = [](const Launch& a, const Launch& b) {
     return std::pair(a.pid, a.start_ns) < std::pair(b.pid, b.start_ns);
-  });
+  };
+  // Usually sorted already (one launching thread: ids rise with time). Ties may come in any
+  // order: a step only counts its launches and takes the latest op end.
+  if (!std::is_sorted(launches.begin(), launches.end(), by_start)) {
+    std::sort(launches.begin(), launches.end(), by_start);
+  }
   return launches;
 }
 
