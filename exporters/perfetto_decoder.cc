@@ -1,5 +1,6 @@
 #include "exporters/perfetto_decoder.h"
 
+#include "exporters/perfetto_decoder_pairing.h"
 #include "exporters/perfetto_decoder_state.h"
 #include "exporters/perfetto_fields.h"
 #include "exporters/perfetto_metadata.h"
@@ -8,9 +9,8 @@
 namespace scopetrace::exporters {
 namespace {
 
-using wire::Field;
-// The per-event messages go through the faster iterator; same contract as wire::Decoder.
 using wire::Decoder;
+using wire::Field;
 
 constexpr StringId kMissing = kMissingString;
 // Nested debug annotations deeper than this are dropped: bounds recursion on hostile input.
@@ -23,8 +23,7 @@ PerfettoDecoder::PerfettoDecoder(Pairing pairing) : pairing_(pairing) {
 }
 PerfettoDecoder::~PerfettoDecoder() = default;
 
-bool PerfettoDecoder::Decode(std::string_view packet) {
-  if (out_of_order_) return true;  // the caller decodes again, buffered
+bool PerfettoDecoder::DecodeGeneral(std::string_view packet) {
   Decoder d(packet);
   Field f;
   uint64_t ts = 0;

@@ -11,9 +11,18 @@
 // END closes the innermost open slice. Two ways to get there (`Pairing`):
 // - kStreaming pairs each event as it is decoded, straight into the model's vectors. It
 //   needs each track's events in time order in the file, which is what scopetrace and the
-//   Perfetto SDK write; the first event that goes back in time on its track sets
-//   `out_of_order()`, and the caller starts over with kBuffered.
+//   Perfetto SDK write; the first BEGIN or END that goes back in time on its track sets
+//   `out_of_order()`, and the caller starts over with kBuffered. Instants and counter
+//   samples are not paired: they may come in any order (Finish sorts them).
 // - kBuffered keeps every track's events, sorts them at Finish, then pairs: any order.
+//
+// The packets scopetrace's own writer emits for events (only a sequence id, flags, a
+// timestamp and a TrackEvent of iids, ids and annotations) take a fast path
+// (perfetto_decoder_fast.cc) that checks the expected tags one by one; anything else, or
+// anything it is unsure of, goes through the general field loop, which gives the same
+// result. Slices are written once, straight into the model: each carries the model track
+// its uuid is expected to get (`TrackDesc::guess`), and Finish only rewrites the stretches
+// whose guess turned out wrong and sorts only if the stretches are not in model order.
 
 #ifndef SCOPETRACE_EXPORTERS_PERFETTO_DECODER_H_
 #define SCOPETRACE_EXPORTERS_PERFETTO_DECODER_H_
@@ -38,7 +47,12 @@ class PerfettoDecoder {
 
   // False if the packet is malformed (its fields do not decode). After out_of_order()
   // the packets are not looked at any more.
-  bool Decode(std::string_view packet);
+  bool Decode(std::string_view packet) {
+    if (out_of_order_) return true;  // the caller decodes again, buffered
+    const FastResult fast = DecodeFast(packet);
+    if (fast != FastResult::kNotHandled) return fast == FastResult::kDone;
+    return DecodeGeneral(packet);
+  }
 
   // kStreaming met a track whose events are not in time order: decode again, buffered.
   bool out_of_order() const { return out_of_order_; }
@@ -91,14 +105,39 @@ class PerfettoDecoder {
     std::string ext_name;
     int32_t ext_sort_index = 0;
     bool ext_is_device = false;
-    // Events: their number, the latest time (kStreaming: pairing needs time order), the
+    // Events: their number, the latest BEGIN/END time (kStreaming: pairing needs time order), the
     // slices begun and not ended yet (indices into the model's slices, innermost last),
     // and (kBuffered only) the events themselves, paired at Finish.
     uint64_t event_count = 0;
     int64_t last_ts = INT64_MIN;
     std::vector<uint32_t> open;
     std::vector<RawEvent> events;
+    // The model track this uuid's slices are written with (what Finish would give it if
+    // the file ended at its first slice; kUnguessed before that), and whether that track
+    // is a device stream (slices then get their op_kind at once).
+    uint32_t guess = kUnguessed;
+    bool guess_device = false;
+    // Set when two of its slices start at the same time and the second one cannot be
+    // nested in the first: the model's order (longer first) may then differ from the
+    // order they were begun in.
+    bool ties = false;
+    int64_t last_begin_ts = INT64_MIN;
+    uint32_t last_begin = UINT32_MAX;  // index in the model's slices
   };
+
+  // A stretch of the model's slices that all belong to one TrackDesc: the slices carry
+  // only the guessed model track, the runs keep which uuid each came from.
+  struct SliceRun {
+    uint32_t begin;  // index of the first slice
+    uint32_t track;  // index into tracks_
+  };
+
+  static constexpr uint32_t kUnguessed = UINT32_MAX - 1;
+  // Past this many uuids no guesses are made (each costs a resolution of all tracks):
+  // their slices are rewritten at Finish instead.
+  static constexpr size_t kMaxGuessTracks = 256;
+
+  enum class FastResult { kDone, kMalformed, kNotHandled };
 
   // Per packet and per event: the common case (same sequence / track as last time)
   // inline, the rest out of line.
@@ -112,6 +151,8 @@ class PerfettoDecoder {
   }
   uint32_t FindTrack(uint64_t uuid);
   int64_t ToTraceTime(Sequence& seq, uint32_t clock_id, uint64_t ts);
+  FastResult DecodeFast(std::string_view packet);  // perfetto_decoder_fast.cc
+  bool DecodeGeneral(std::string_view packet);
   void DecodeDefaults(Sequence& seq, std::string_view bytes);
   void DecodeInterned(Sequence& seq, std::string_view bytes);
   void DecodeSnapshot(Sequence& seq, std::string_view bytes);
@@ -120,18 +161,29 @@ class PerfettoDecoder {
   bool DecodeAnnotation(Sequence& seq, std::string_view bytes, const std::string* prefix, int depth,
                         RawEvent& event);
 
-  // Event pairing (perfetto_event_pairing.cc). Model events carry the index of their
-  // TrackDesc as `track` until Finish maps it to the model track.
+  // Event pairing (perfetto_event_pairing.cc). Slices carry their guessed model track,
+  // instants and counter samples the index of their TrackDesc until Finish maps it.
   void AddEvent(uint32_t track, const RawEvent& e);
   void PairEvent(uint32_t track, const RawEvent& e);
+  // The slice begun (without args: the caller moves them in).
+  Slice& BeginSlice(uint32_t track, int64_t ts, StringId name, StringId category,
+                    uint64_t correlation_id, uint64_t flow_out, uint64_t flow_in);
+  // The slice closed, if one was open.
+  Slice* EndSlice(uint32_t track, int64_t ts, uint64_t correlation_id, uint64_t flow_out,
+                  uint64_t flow_in);
   void PairBufferedEvents();
   void CloseOpenSlices();
   std::vector<Arg> TakeArgs(const RawEvent& e);
+  DeviceOpKind OpKindOf(StringId category);   // a device slice's kind, from its category
+  DeviceOpKind NewOpKind(StringId category);  // OpKindOf's first time for a category
+  void PopulateSlicesAhead();                 // maps the next slices' pages for writing
 
   // Finish() helpers (perfetto_model_builder.cc).
   int64_t AncestorPid(const TrackDesc& desc, bool* is_device) const;
-  void ResolveTracks(std::vector<TrackId>& model_track);
-  void MapEventsToModelTracks(const std::vector<TrackId>& model_track);
+  void ResolveTracks(Trace& into, std::vector<TrackId>& model_track) const;
+  void GuessModelTrack(uint32_t track);
+  void PlaceSlices(const std::vector<TrackId>& model_track);
+  void MapPointsToModelTracks(const std::vector<TrackId>& model_track);
 
   const Pairing pairing_;
   bool out_of_order_ = false;
@@ -152,6 +204,10 @@ class PerfettoDecoder {
   uint64_t last_uuid_ = UINT64_MAX;
   uint32_t last_track_ = 0;
   std::vector<Arg> args_;
+  std::vector<SliceRun> slice_runs_;
+  uint32_t run_track_ = UINT32_MAX;  // the TrackDesc of the latest slice begun
+  std::vector<int8_t> op_kinds_;     // per category StringId: DeviceOpKind, -1 unknown yet
+  size_t populate_at_ = 0;           // the first slice index whose page may not be mapped
   StringId correlation_key_;
   int64_t max_ts_ = INT64_MIN;
 };

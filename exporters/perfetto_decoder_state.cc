@@ -11,6 +11,11 @@ namespace scopetrace::exporters {
 using wire::Decoder;
 using wire::Field;
 
+StringId IidMap::GetSparse(uint64_t iid) const {
+  auto it = sparse.find(iid);
+  return it == sparse.end() ? kMissingString : it->second;
+}
+
 PerfettoDecoder::Sequence& PerfettoDecoder::FindSequence(uint32_t id) {
   std::unique_ptr<Sequence>& seq = sequences_[id];
   if (seq == nullptr) seq = std::make_unique<Sequence>();

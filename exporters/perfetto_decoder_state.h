@@ -32,10 +32,11 @@ struct IidMap {
     }
   }
   StringId Get(uint64_t iid) const {
-    if (iid < dense.size()) return dense[iid];
-    auto it = sparse.find(iid);
-    return it == sparse.end() ? kMissingString : it->second;
+    if (iid < dense.size()) [[likely]]
+      return dense[iid];
+    return GetSparse(iid);
   }
+  StringId GetSparse(uint64_t iid) const;  // out of line: rare
 };
 
 struct PerfettoDecoder::ClockState {

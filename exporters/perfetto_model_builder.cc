@@ -5,7 +5,9 @@
 #include <charconv>
 
 #include "exporters/perfetto_decoder.h"
+#include "exporters/perfetto_decoder_pairing.h"
 #include "exporters/perfetto_fields.h"
+#include "src/event_sort.h"
 
 namespace scopetrace::exporters {
 namespace {
@@ -45,14 +47,14 @@ int64_t PerfettoDecoder::AncestorPid(const TrackDesc& desc, bool* is_device) con
   return 0;
 }
 
-void PerfettoDecoder::ResolveTracks(std::vector<TrackId>& model_track) {
+void PerfettoDecoder::ResolveTracks(Trace& into, std::vector<TrackId>& model_track) const {
   auto add_process = [&](int64_t pid, std::string_view name, int32_t sort_index, bool device) {
     Process p;
     p.pid = pid;
     p.name = std::string(name);
     p.sort_index = sort_index;
     p.is_device = device;
-    trace_.add_process(std::move(p));
+    into.add_process(std::move(p));
   };
   // Processes first, so their names win over the unnamed ones threads would create.
   for (uint32_t i : descriptor_order_) {
@@ -78,55 +80,96 @@ void PerfettoDecoder::ResolveTracks(std::vector<TrackId>& model_track) {
                              : d.ext_kind == pf::kStKindDeviceStream ? TrackKind::kDeviceStream
                                                                      : TrackKind::kThread;
       add_process(d.ext_pid, "", 0, d.ext_pid >= kDevicePidBase);
-      t = trace_.find_or_add_track(kind, d.ext_pid, d.ext_tid, d.ext_name);
-      trace_.mutable_tracks()[t].sort_index = d.ext_sort_index;
+      t = into.find_or_add_track(kind, d.ext_pid, d.ext_tid, d.ext_name);
+      into.mutable_tracks()[t].sort_index = d.ext_sort_index;
     } else if (!d.has_ext && d.has_thread) {
       add_process(d.pid, "", 0, d.pid >= kDevicePidBase);
-      t = trace_.find_or_add_track(TrackKind::kThread, d.pid, d.tid, d.thread_name);
+      t = into.find_or_add_track(TrackKind::kThread, d.pid, d.tid, d.thread_name);
     } else if (d.has_process || (d.has_ext && d.ext_kind == pf::kStKindProcess)) {
       if (d.event_count == 0) continue;
       const int64_t pid = d.has_ext ? d.ext_pid : d.pid;
       const std::string& name = d.has_ext ? d.ext_name : d.process_name;
-      t = trace_.find_or_add_track(TrackKind::kThread, pid, synthetic_tid, name);
+      t = into.find_or_add_track(TrackKind::kThread, pid, synthetic_tid, name);
     } else if (!d.described) {
       add_process(0, "", 0, false);
-      t = trace_.find_or_add_track(TrackKind::kThread, 0, d.uuid == 0 ? 0 : synthetic_tid,
-                                   d.uuid == 0 ? "global" : "");
+      t = into.find_or_add_track(TrackKind::kThread, 0, d.uuid == 0 ? 0 : synthetic_tid,
+                                 d.uuid == 0 ? "global" : "");
     } else {
       bool device = false;
       const int64_t pid = AncestorPid(d, &device);
       add_process(pid, "", 0, device);
       if (d.is_counter) {
-        t = trace_.find_or_add_track(TrackKind::kCounter, pid, 0, d.name);
+        t = into.find_or_add_track(TrackKind::kCounter, pid, 0, d.name);
       } else if (device) {
-        t = trace_.find_or_add_track(TrackKind::kDeviceStream, pid,
-                                     StreamIndex(d.name, synthetic_tid), d.name);
+        t = into.find_or_add_track(TrackKind::kDeviceStream, pid,
+                                   StreamIndex(d.name, synthetic_tid), d.name);
       } else {
-        t = trace_.find_or_add_track(TrackKind::kThread, pid, synthetic_tid, d.name);
+        t = into.find_or_add_track(TrackKind::kThread, pid, synthetic_tid, d.name);
       }
     }
     model_track[i] = t;
   }
 }
 
-void PerfettoDecoder::MapEventsToModelTracks(const std::vector<TrackId>& model_track) {
-  std::vector<bool> device(trace_.tracks().size());
-  for (size_t t = 0; t < device.size(); ++t) {
-    device[t] = trace_.tracks()[t].kind == TrackKind::kDeviceStream;
-  }
-  // A device op's kind comes from its category; few distinct categories, so cache them.
-  std::vector<int8_t> op_kind(trace_.strings().size(), -1);
+void PerfettoDecoder::GuessModelTrack(uint32_t track) {
+  TrackDesc& desc = tracks_[track];
+  desc.guess = kNoTrack;  // Finish rewrites its slices
+  desc.guess_device = false;
+  if (tracks_.size() > kMaxGuessTracks) return;
+  // What Finish would make of the tracks known now. Descriptors and uuids that come later
+  // can change it (Finish checks), but files put descriptors before their events.
+  Trace scratch;
+  std::vector<TrackId> model_track(tracks_.size(), kNoTrack);
+  ResolveTracks(scratch, model_track);
+  desc.guess = model_track[track];
+  desc.guess_device =
+      desc.guess != kNoTrack && scratch.tracks()[desc.guess].kind == TrackKind::kDeviceStream;
+}
+
+void PerfettoDecoder::PlaceSlices(const std::vector<TrackId>& model_track) {
+  std::vector<Slice>& slices = trace_.mutable_slices();
+  const std::vector<Track>& tracks = trace_.tracks();
+  auto is_device = [&](TrackId t) {
+    return t != kNoTrack && tracks[t].kind == TrackKind::kDeviceStream;
+  };
+  // Runs whose uuid was guessed wrong: the right track, and the op kind that goes with it.
   bool unmapped = false;
-  for (Slice& s : trace_.mutable_slices()) {
-    s.track = model_track[s.track];
-    if (s.track == kNoTrack) {
-      unmapped = true;
-    } else if (device[s.track]) {
-      int8_t& kind = op_kind[s.category];
-      if (kind < 0) kind = static_cast<int8_t>(DeviceOpKindFromCategory(trace_.str(s.category)));
-      s.op_kind = static_cast<DeviceOpKind>(kind);
+  for (size_t r = 0; r < slice_runs_.size(); ++r) {
+    const TrackDesc& desc = tracks_[slice_runs_[r].track];
+    const TrackId t = model_track[slice_runs_[r].track];
+    unmapped = unmapped || t == kNoTrack;
+    const bool device = is_device(t);
+    if (t == desc.guess && device == desc.guess_device) continue;
+    const size_t end = r + 1 < slice_runs_.size() ? slice_runs_[r + 1].begin : slices.size();
+    for (size_t i = slice_runs_[r].begin; i < end; ++i) {
+      slices[i].track = t;
+      slices[i].op_kind = device ? OpKindOf(slices[i].category) : DeviceOpKind::kNone;
     }
   }
+  // Each run is in the model's order unless its uuid had ties; the whole vector is if the
+  // runs also follow each other in track order and, where two runs share a track, the
+  // first slice of the second does not go before the last of the first. Checked on the
+  // runs alone: no pass over the slices.
+  auto key = [](const Slice& s) { return internal::TimeKey{s.start_ns, ~s.dur_ns}; };
+  bool sorted = !unmapped;
+  for (size_t r = 0; sorted && r < slice_runs_.size(); ++r) {
+    sorted = !tracks_[slice_runs_[r].track].ties;
+    if (!sorted || r == 0) continue;
+    const TrackId before = model_track[slice_runs_[r - 1].track];
+    const TrackId now = model_track[slice_runs_[r].track];
+    const uint32_t first = slice_runs_[r].begin;
+    sorted = before < now || (before == now && !(key(slices[first]) < key(slices[first - 1])));
+  }
+  std::vector<SliceRun>().swap(slice_runs_);
+  if (sorted) return;
+  // ResolveTracks maps every uuid that has events; this only guards that promise.
+  if (unmapped) std::erase_if(slices, [](const Slice& s) { return s.track == kNoTrack; });
+  internal::SortByTrackAndTime(
+      slices, [](const Slice& s) { return s.track; }, key);
+}
+
+void PerfettoDecoder::MapPointsToModelTracks(const std::vector<TrackId>& model_track) {
+  bool unmapped = false;
   for (Instant& i : trace_.mutable_instants()) {
     i.track = model_track[i.track];
     unmapped = unmapped || i.track == kNoTrack;
@@ -137,23 +180,34 @@ void PerfettoDecoder::MapEventsToModelTracks(const std::vector<TrackId>& model_t
   }
   // ResolveTracks maps every uuid that has events; this only guards that promise.
   if (unmapped) {
-    std::erase_if(trace_.mutable_slices(), [](const Slice& s) { return s.track == kNoTrack; });
     std::erase_if(trace_.mutable_instants(), [](const Instant& i) { return i.track == kNoTrack; });
     std::erase_if(trace_.mutable_counters(),
                   [](const CounterSample& c) { return c.track == kNoTrack; });
   }
+  internal::SortByTrackAndTime(
+      trace_.mutable_instants(), [](const Instant& i) { return i.track; },
+      [](const Instant& i) {
+        return internal::TimeKey{i.ts_ns, 0};
+      });
+  internal::SortByTrackAndTime(
+      trace_.mutable_counters(), [](const CounterSample& c) { return c.track; },
+      [](const CounterSample& c) {
+        return internal::TimeKey{c.ts_ns, 0};
+      });
 }
 
 Trace PerfettoDecoder::Finish() {
   if (pairing_ == Pairing::kBuffered) PairBufferedEvents();
   CloseOpenSlices();
   std::vector<TrackId> model_track(tracks_.size(), kNoTrack);
-  ResolveTracks(model_track);
-  MapEventsToModelTracks(model_track);
-  // Each uuid's events are in time order, uuids interleaved as the file had them:
-  // SortEvents groups them by model track in one linear pass and sorts only the tracks
-  // that need it (several uuids on one model track, or equal starts, longer slice second).
-  trace_.SortEvents();
+  ResolveTracks(trace_, model_track);
+  // The orders Trace::SortEvents gives (the same sorts), without a pass over slices that
+  // are in order already. Each uuid's events are in time order, uuids interleaved as the
+  // file had them: the sort groups them by model track in one linear pass and sorts only
+  // the tracks that need it (several uuids on one model track, or equal starts, longer
+  // slice second).
+  PlaceSlices(model_track);
+  MapPointsToModelTracks(model_track);
   if (saw_metadata_) {
     trace_.mutable_metadata() = std::move(file_metadata_);
   } else if (saw_marker_) {

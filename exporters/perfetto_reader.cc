@@ -9,8 +9,8 @@
 //   metadata().truncated = true and the reason (TP also drops only the cut packet);
 // - a scopetrace file whose final metadata packet is missing: truncated as well.
 //
-// Events are paired into slices as they are decoded, which needs each track's events in
-// time order in the file (scopetrace and the Perfetto SDK write them so); a file where
+// Events are paired into slices as they are decoded, which needs each track's BEGIN and END
+// events in time order in the file (scopetrace and the Perfetto SDK write them so); a file where
 // they are not is read a second time with the events buffered and sorted per track.
 
 #include <cstring>
@@ -27,7 +27,9 @@ namespace scopetrace::exporters {
 namespace {
 
 constexpr size_t kInitialWindow = 1 << 20;
-// Once this much is decoded, the model's vectors are reserved for the whole file.
+// Once this much is decoded, the model's vectors are reserved for the whole file. Not
+// sooner: the extrapolation is capped (ReserveForWholeFile), and from a smaller sample it
+// falls short on large files, whose vectors then grow by copying.
 constexpr uint64_t kReserveAfterBytes = 4 << 20;
 // No packet we can meaningfully read is larger; a bigger length is corruption.
 constexpr uint64_t kMaxPacketBytes = 256ull << 20;
@@ -64,6 +66,34 @@ absl::StatusOr<Trace> ReadPass(const std::string& path, PerfettoDecoder::Pairing
         return absl::InvalidArgumentError(
             absl::StrCat(path, ": not a Perfetto protobuf trace (starts with byte 0x", Hex(p[0]),
                          ", expected 0x0A)"));
+      }
+      // Nearly every packet: tag 0A and a one-byte length. A tight loop over those that lie
+      // whole in the window; the general framing below for everything else.
+      const uint8_t* q = p;
+      const uint8_t* const limit = buf.get() + end;
+      bool corrupt = false;
+      while (limit - q >= 2 && q[0] == 0x0A && q[1] < 0x80 && limit - q - 2 >= q[1]) {
+        if (!decoder.Decode(std::string_view(reinterpret_cast<const char*>(q + 2), q[1]))) {
+          corrupt = true;
+          break;
+        }
+        ++packets;
+        q += 2 + q[1];
+      }
+      if (q != p || corrupt) {
+        begin += static_cast<size_t>(q - p);
+        offset += static_cast<uint64_t>(q - p);
+        // Once out of order, Decode skips what follows: checking once per window is enough.
+        if (decoder.out_of_order()) {
+          *out_of_order = true;
+          return absl::AbortedError("events out of time order: read again, buffered");
+        }
+        if (corrupt) {
+          cut = absl::StrCat("corrupt packet at offset ", offset);
+          stop = true;
+          break;
+        }
+        continue;
       }
       uint64_t key = 0;
       const size_t k = wire::ReadVarintPrefix(p, avail, key);

@@ -20,7 +20,6 @@
 #include <vector>
 
 #include "scopetrace/trace.h"
-#include "src/huge_pages.h"
 
 namespace scopetrace::internal {
 
@@ -48,7 +47,7 @@ void ApplyOrder(std::vector<Event>& events, std::vector<uint32_t>& order) {
   constexpr size_t kGatherBytes = 4 << 20;
   if (events.size() * sizeof(Event) >= kGatherBytes) {
     std::vector<Event> sorted;
-    ReserveLarge(sorted, events.size());
+    sorted.reserve(events.size());
     for (const uint32_t from : order) sorted.push_back(std::move(events[from]));
     events.swap(sorted);
     return;

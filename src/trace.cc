@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "src/event_sort.h"
-#include "src/huge_pages.h"
 
 namespace scopetrace {
 
@@ -101,9 +100,9 @@ void Trace::SortEvents() { internal::SortTraceEvents(*this); }
 static_assert(sizeof(void*) != 8 || sizeof(Slice) == 80, "Slice grew: see its layout comment");
 
 void Trace::ReserveEvents(size_t slices, size_t instants, size_t counters) {
-  internal::ReserveLarge(slices_, slices);
-  internal::ReserveLarge(instants_, instants);
-  internal::ReserveLarge(counters_, counters);
+  slices_.reserve(slices);
+  instants_.reserve(instants);
+  counters_.reserve(counters);
 }
 
 }  // namespace scopetrace

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "exporters/perfetto_stream_writer.h"
+#include "exporters/proto_wire.h"
 #include "exporters/trace_io.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -261,6 +262,368 @@ TEST(PerfettoReader, InterleavedTracksComeOutGroupedAndSorted) {
                 std::tuple(read[i].track, read[i].start_ns, -read[i].dur_ns))
           << "at " << i;
     }
+  }
+}
+
+// Equal start times in a file that is in time order (read while streaming): a slice that
+// ended at once, then a longer one from the same instant, come out longer first; a parent
+// and a child that start together keep parent first. Once with interned names on a valid
+// sequence (the reader's fast path) and once with plain names (its general path).
+TEST(PerfettoReader, EqualStartsWhileStreamingComeOutLongerFirst) {
+  for (const bool interned : {true, false}) {
+    SCOPED_TRACE(interned ? "interned names" : "plain names");
+    pb::Trace trace;
+    auto* thread = trace.add_packet()->mutable_track_descriptor();
+    thread->set_uuid(10);
+    thread->mutable_thread()->set_pid(7);
+    thread->mutable_thread()->set_tid(8);
+    auto* state = trace.add_packet();
+    state->set_trusted_packet_sequence_id(1);
+    state->set_sequence_flags(pb::TracePacket::SEQ_INCREMENTAL_STATE_CLEARED);
+    const std::vector<std::string> names = {"Zero", "Long", "Parent", "Child"};
+    for (size_t i = 0; i < names.size(); ++i) {
+      auto* n = state->mutable_interned_data()->add_event_names();
+      n->set_iid(i + 1);
+      n->set_name(names[i]);
+    }
+    auto event = [&](uint64_t ts, pb::TrackEvent::Type type, int name) {
+      auto* p = trace.add_packet();
+      p->set_trusted_packet_sequence_id(1);
+      p->set_sequence_flags(pb::TracePacket::SEQ_NEEDS_INCREMENTAL_STATE);
+      p->set_timestamp(ts);
+      auto* e = p->mutable_track_event();
+      e->set_track_uuid(10);
+      e->set_type(type);
+      if (name < 0) return;
+      if (interned) {
+        e->set_name_iid(name + 1);
+      } else {
+        e->set_name(names[name]);
+      }
+    };
+    event(100, pb::TrackEvent::TYPE_SLICE_BEGIN, 0);
+    event(100, pb::TrackEvent::TYPE_SLICE_END, -1);
+    event(100, pb::TrackEvent::TYPE_SLICE_BEGIN, 1);
+    event(400, pb::TrackEvent::TYPE_SLICE_END, -1);
+    event(500, pb::TrackEvent::TYPE_SLICE_BEGIN, 2);
+    event(500, pb::TrackEvent::TYPE_SLICE_BEGIN, 3);
+    event(550, pb::TrackEvent::TYPE_SLICE_END, -1);
+    event(600, pb::TrackEvent::TYPE_SLICE_END, -1);
+    const std::string path = TempPath("ties.pftrace");
+    WriteFileBytes(path, trace.SerializeAsString());
+    absl::StatusOr<Trace> t = ReadTrace(path);
+    ASSERT_TRUE(t.ok()) << t.status();
+    std::vector<std::string> order;
+    for (const Slice& s : t->slices()) order.push_back(std::string(t->str(s.name)));
+    EXPECT_THAT(order, ::testing::ElementsAre("Long", "Zero", "Parent", "Child"));
+    EXPECT_EQ(FindSlice(*t, "Zero")->dur_ns, 0);
+    EXPECT_EQ(FindSlice(*t, "Long")->dur_ns, 300);
+    EXPECT_EQ(FindSlice(*t, "Parent")->dur_ns, 100);
+    EXPECT_EQ(FindSlice(*t, "Child")->dur_ns, 50);
+  }
+}
+
+// Descriptors after the events they describe (allowed; trace_processor reads descriptors
+// whenever they come): slices read before are moved to the right tracks, and a track that
+// turns out to be a device stream (its process is a device, described last) gets op kinds.
+TEST(PerfettoReader, LateDescriptorsPutSlicesOnTheRightTracks) {
+  pb::Trace trace;
+  auto event = [&](uint64_t uuid, uint64_t ts, pb::TrackEvent::Type type, const char* name,
+                   const char* category) {
+    auto* p = trace.add_packet();
+    p->set_trusted_packet_sequence_id(1);
+    p->set_timestamp(ts);
+    auto* e = p->mutable_track_event();
+    e->set_track_uuid(uuid);
+    e->set_type(type);
+    if (name != nullptr) e->set_name(name);
+    if (category != nullptr) e->add_categories(category);
+  };
+  auto* stream = trace.add_packet()->mutable_track_descriptor();
+  stream->set_uuid(30);
+  stream->set_parent_uuid(40);
+  stream->set_name("stream 2");
+  event(20, 100, pb::TrackEvent::TYPE_SLICE_BEGIN, "Undescribed", nullptr);
+  event(20, 200, pb::TrackEvent::TYPE_SLICE_END, nullptr, nullptr);
+  event(30, 150, pb::TrackEvent::TYPE_SLICE_BEGIN, "gemm", "kernel");
+  event(30, 250, pb::TrackEvent::TYPE_SLICE_END, nullptr, nullptr);
+  auto* thread = trace.add_packet()->mutable_track_descriptor();
+  thread->set_uuid(10);
+  thread->mutable_thread()->set_pid(7);
+  thread->mutable_thread()->set_tid(8);
+  thread->mutable_thread()->set_thread_name("main");
+  event(10, 300, pb::TrackEvent::TYPE_SLICE_BEGIN, "OnMain", nullptr);
+  event(10, 400, pb::TrackEvent::TYPE_SLICE_END, nullptr, nullptr);
+  event(20, 500, pb::TrackEvent::TYPE_SLICE_BEGIN, "Undescribed2", nullptr);
+  event(20, 600, pb::TrackEvent::TYPE_SLICE_END, nullptr, nullptr);
+  auto* device = trace.add_packet()->mutable_track_descriptor();
+  device->set_uuid(40);
+  device->mutable_process()->set_pid(kDevicePidBase + 3);
+  device->mutable_process()->set_process_name("gpu");
+  const std::string path = TempPath("late.pftrace");
+  WriteFileBytes(path, trace.SerializeAsString());
+  absl::StatusOr<Trace> t = ReadTrace(path);
+  ASSERT_TRUE(t.ok()) << t.status();
+  const Slice* gemm = FindSlice(*t, "gemm");
+  ASSERT_NE(gemm, nullptr);
+  EXPECT_EQ(t->tracks()[gemm->track].kind, TrackKind::kDeviceStream);
+  EXPECT_EQ(t->tracks()[gemm->track].pid, kDevicePidBase + 3);
+  EXPECT_EQ(t->tracks()[gemm->track].tid, 2);
+  EXPECT_EQ(gemm->op_kind, DeviceOpKind::kKernel);
+  const Slice* main = FindSlice(*t, "OnMain");
+  ASSERT_NE(main, nullptr);
+  EXPECT_EQ(t->tracks()[main->track].name, "main");
+  EXPECT_EQ(FindSlice(*t, "Undescribed")->track, FindSlice(*t, "Undescribed2")->track);
+  EXPECT_NE(FindSlice(*t, "Undescribed")->track, main->track);
+  EXPECT_EQ(FindSlice(*t, "Undescribed")->op_kind, DeviceOpKind::kNone);
+  const std::vector<Slice>& read = t->slices();
+  for (size_t i = 1; i < read.size(); ++i) {
+    EXPECT_LE(std::tuple(read[i - 1].track, read[i - 1].start_ns),
+              std::tuple(read[i].track, read[i].start_ns));
+  }
+}
+
+// The bytes of the well-formed field at the front of `bytes` (varints may be padded).
+size_t FieldSize(std::string_view bytes) {
+  size_t i = 0;
+  auto skip_varint = [&] {
+    uint64_t v = 0;
+    for (int shift = 0; i < bytes.size(); shift += 7) {
+      const auto b = static_cast<uint8_t>(bytes[i++]);
+      v |= static_cast<uint64_t>(b & 0x7F) << shift;
+      if (b < 0x80) break;
+    }
+    return v;
+  };
+  const uint64_t key = skip_varint();
+  switch (key & 7) {
+    case 0:
+      skip_varint();
+      return i;
+    case 1:
+      return i + 8;
+    case 5:
+      return i + 4;
+    default: {
+      const uint64_t len = skip_varint();
+      return i + len;
+    }
+  }
+}
+
+std::vector<std::string_view> SplitFields(std::string_view message) {
+  std::vector<std::string_view> fields;
+  while (!message.empty()) {
+    const size_t n = std::min(FieldSize(message), message.size());
+    fields.push_back(message.substr(0, n));
+    message.remove_prefix(n);
+  }
+  return fields;
+}
+
+std::string LenField(uint8_t key, std::string_view body) {
+  exporters::wire::Buffer framed;
+  framed.Reserve(body.size() + 16);
+  framed.StringField(key, body);
+  return std::string(reinterpret_cast<const char*>(framed.data()), framed.size());
+}
+
+// `file` with every TracePacket's body replaced by edit(the packet's fields).
+template <typename Edit>
+std::string EditPackets(std::string_view file, Edit edit) {
+  std::string out;
+  exporters::wire::Decoder d(file);
+  exporters::wire::Field packet;
+  while (d.Next(packet)) {
+    out += LenField(0x0A, edit(SplitFields(packet.bytes)));
+  }
+  EXPECT_TRUE(d.ok());
+  return out;
+}
+
+// The packet's TrackEvent (field 11) rebuilt from its fields by `edit`; other fields kept.
+template <typename EditEvent>
+std::string WithEvent(const std::vector<std::string_view>& fields, EditEvent edit) {
+  std::string body;
+  for (std::string_view f : fields) {
+    if (static_cast<uint8_t>(f[0]) != 0x5A) {
+      body += f;
+      continue;
+    }
+    exporters::wire::Decoder d(f);
+    exporters::wire::Field event;
+    EXPECT_TRUE(d.Next(event));
+    body += LenField(0x5A, edit(SplitFields(event.bytes)));
+  }
+  return body;
+}
+
+std::string Join(const std::vector<std::string_view>& fields) {
+  std::string out;
+  for (std::string_view f : fields) out += f;
+  return out;
+}
+
+// Every event with its track, in the model's vector order (Canonical sorts them).
+std::vector<std::string> InOrder(const Trace& t) {
+  std::vector<std::string> lines = Canonical(t);
+  for (const Slice& s : t.slices()) {
+    lines.push_back("S " + TrackText(t, s.track) + " " + std::string(t.str(s.name)) + " " +
+                    std::to_string(s.start_ns) + " " + std::to_string(s.dur_ns));
+  }
+  for (const Instant& i : t.instants()) {
+    lines.push_back("I " + TrackText(t, i.track) + " " + std::to_string(i.ts_ns));
+  }
+  for (const CounterSample& c : t.counters()) {
+    lines.push_back("C " + TrackText(t, c.track) + " " + std::to_string(c.ts_ns));
+  }
+  return lines;
+}
+
+// The reader's fast path takes the packets scopetrace's writer emits and hands anything
+// else to the general field loop. The same file with its fields moved (timestamp first, as
+// the Perfetto SDK writes; the TrackEvent's type last), and with an unknown field that
+// sends every packet or every TrackEvent to the general path, reads the same: the same
+// events in the same order. Also once out of time order (read again, buffered).
+TEST(PerfettoReader, FastPathReadsLikeTheGeneralPath) {
+  // The writer interns a name in the packet that first uses it (such packets take the
+  // general path): three copies of the sample, so that the later ones take the fast path
+  // with every kind of event, flows, correlation ids and annotations.
+  Trace sample = MakeSampleTrace();
+  const Trace copy = MakeSampleTrace();
+  for (int64_t shift : {1'000'000'000, 2'000'000'000}) {
+    for (Slice s : copy.slices()) {
+      s.start_ns += shift;
+      sample.mutable_slices().push_back(std::move(s));
+    }
+    for (Instant i : copy.instants()) {
+      i.ts_ns += shift;
+      sample.mutable_instants().push_back(std::move(i));
+    }
+    for (CounterSample c : copy.counters()) {
+      c.ts_ns += shift;
+      sample.mutable_counters().push_back(c);
+    }
+  }
+  // Counter values of both encodings: an integer and a double.
+  sample.mutable_counters().push_back(CounterSample{copy.counters()[0].track, kBase + 7'777, 3});
+  sample.mutable_counters().push_back(CounterSample{copy.counters()[0].track, kBase + 7'778, -2.5});
+  sample.SortEvents();
+  const std::string path = TempPath("fast_a.pftrace");
+  ASSERT_TRUE(sample.Write(path, Format::kPerfetto).ok());
+  const std::string original = ReadFileBytes(path);
+
+  const std::string ts_first = EditPackets(original, [](std::vector<std::string_view> fields) {
+    std::stable_partition(fields.begin(), fields.end(),
+                          [](std::string_view f) { return static_cast<uint8_t>(f[0]) == 0x40; });
+    return Join(fields);
+  });
+  const std::string type_last = EditPackets(original, [](std::vector<std::string_view> fields) {
+    return WithEvent(fields, [](std::vector<std::string_view> event) {
+      std::stable_partition(event.begin(), event.end(),
+                            [](std::string_view f) { return static_cast<uint8_t>(f[0]) != 0x48; });
+      return Join(event);
+    });
+  });
+  // Field 1000 (varint 0): unknown to both paths, ignored by the general one.
+  const std::string unknown_field("\xC0\x3E\x00", 3);
+  const std::string unknown_in_packet = EditPackets(
+      original, [&](std::vector<std::string_view> fields) { return Join(fields) + unknown_field; });
+  const std::string unknown_in_event =
+      EditPackets(original, [&](std::vector<std::string_view> fields) {
+        return WithEvent(fields, [&](std::vector<std::string_view> event) {
+          return Join(event) + unknown_field;
+        });
+      });
+  ASSERT_NE(ts_first, original);
+  ASSERT_NE(type_last, original);
+
+  // A slice back in time on the first slice's track (the writer gives each track its own
+  // sequence, whose default track it is), in the general form (a plain name, an absolute
+  // BOOTTIME timestamp): every variant is then read a second time with its events buffered.
+  uint32_t sequence = 0;
+  {
+    exporters::wire::Decoder d(original);
+    exporters::wire::Field f;
+    while (sequence == 0 && d.Next(f)) {
+      pb::TracePacket p;
+      ASSERT_TRUE(p.ParseFromString(std::string(f.bytes)));
+      if (p.track_event().type() == pb::TrackEvent::TYPE_SLICE_BEGIN) {
+        sequence = p.trusted_packet_sequence_id();
+      }
+    }
+  }
+  ASSERT_NE(sequence, 0u);
+  pb::Trace late;
+  for (auto [ts, type] : {std::pair{1, pb::TrackEvent::TYPE_SLICE_BEGIN},
+                          std::pair{2, pb::TrackEvent::TYPE_SLICE_END}}) {
+    auto* p = late.add_packet();
+    p->set_trusted_packet_sequence_id(sequence);
+    p->set_timestamp_clock_id(6);  // BOOTTIME, the trace clock
+    p->set_timestamp(ts);
+    p->mutable_track_event()->set_type(type);
+    if (type == pb::TrackEvent::TYPE_SLICE_BEGIN) p->mutable_track_event()->set_name("Late");
+  }
+  const std::string late_bytes = late.SerializeAsString();
+
+  const std::vector<std::string> expected = InOrder(sample);
+  std::vector<std::string> expected_late;
+  for (const std::string* variant :
+       {&original, &ts_first, &type_last, &unknown_in_packet, &unknown_in_event}) {
+    SCOPED_TRACE(variant - &original);
+    const std::string variant_path = TempPath("fast_b.pftrace");
+    WriteFileBytes(variant_path, *variant);
+    absl::StatusOr<Trace> t = ReadTrace(variant_path);
+    ASSERT_TRUE(t.ok()) << t.status();
+    EXPECT_EQ(InOrder(*t), expected);
+    EXPECT_EQ(t->metadata(), sample.metadata());
+
+    WriteFileBytes(variant_path, *variant + late_bytes);
+    absl::StatusOr<Trace> buffered = ReadTrace(variant_path);
+    ASSERT_TRUE(buffered.ok()) << buffered.status();
+    const Slice* late_slice = FindSlice(*buffered, "Late");
+    ASSERT_NE(late_slice, nullptr);
+    EXPECT_EQ(late_slice->dur_ns, 1);
+    EXPECT_EQ(late_slice->track, FindSlice(*buffered, "ProfilerStep#0")->track);
+    EXPECT_EQ(buffered->slices().size(), sample.slices().size() + 1);
+    if (variant == &original) expected_late = InOrder(*buffered);
+    EXPECT_EQ(InOrder(*buffered), expected_late);
+  }
+}
+
+// A streamed file: each chunk's events grouped by track, so one track's slices come in
+// several stretches between other tracks'. They come out grouped and sorted.
+TEST(PerfettoReader, ChunkedFileComesOutGroupedAndSorted) {
+  const Trace sample = MakeSampleTrace();
+  const std::string path = TempPath("chunked.pftrace");
+  Trace all = MakeSampleTrace();
+  {
+    auto writer = exporters::PerfettoStreamWriter::Open(path, /*zstd=*/false);
+    ASSERT_TRUE(writer.ok());
+    for (int chunk = 0; chunk < 3; ++chunk) {
+      Trace part = MakeSampleTrace();
+      const int64_t shift = int64_t{chunk} * 1'000'000'000;
+      for (Slice& s : part.mutable_slices()) s.start_ns += shift;
+      for (Instant& i : part.mutable_instants()) i.ts_ns += shift;
+      for (CounterSample& c : part.mutable_counters()) c.ts_ns += shift;
+      ASSERT_TRUE((*writer)->Append(part).ok());
+      if (chunk > 0) {
+        for (const Slice& s : part.slices()) all.mutable_slices().push_back(s);
+        for (const Instant& i : part.instants()) all.mutable_instants().push_back(i);
+        for (const CounterSample& c : part.counters()) all.mutable_counters().push_back(c);
+      }
+    }
+    ASSERT_TRUE((*writer)->Finish(sample.metadata()).ok());
+  }
+  all.SortEvents();
+  absl::StatusOr<Trace> t = ReadTrace(path);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(Canonical(*t), Canonical(all));
+  const std::vector<Slice>& read = t->slices();
+  for (size_t i = 1; i < read.size(); ++i) {
+    ASSERT_LE(std::tuple(read[i - 1].track, read[i - 1].start_ns, -read[i - 1].dur_ns),
+              std::tuple(read[i].track, read[i].start_ns, -read[i].dur_ns))
+        << "at " << i;
   }
 }
 

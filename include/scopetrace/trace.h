@@ -272,10 +272,10 @@ class Trace {
   void SortEvents();
   // Makes room for at least this many slices, instants and counter samples in total, so a
   // builder that knows (or can estimate) how many events it will add does not regrow and
-  // copy the vectors. Large reservations are backed by huge pages where the OS offers them
-  // (Linux transparent huge pages in "madvise" mode): building a trace of millions of
-  // events then costs a small fraction of the page faults. Reserving more than is used
-  // costs address space, not memory.
+  // copy the vectors. Reserving more than is used costs address space, not memory. (No
+  // huge-page advice: with Linux's default THP defrag setting an advised region is
+  // compacted synchronously on its first fault, which measured slower and far less
+  // predictable than 4 KiB pages.)
   void ReserveEvents(size_t slices, size_t instants, size_t counters);
 
  private:
