@@ -3,6 +3,7 @@
 //   build-rel/collection_benchmark [--seconds=5]   (scripts/bench.sh runs it)
 //   build-rel/collection_benchmark --streaming --seconds=10   (100 M events, streamed)
 //   build-rel/collection_benchmark --per-cycle   (events kept and dropped per cycle)
+//   ... --streaming --keep=DIR   (the streamed .pftrace.zst stays in DIR, to check it)
 //
 // Two producer threads emit static scopes for `seconds` with the default ring size
 // (4 MiB per thread), every step recorded (a step every 100 ms, so each cycle stays a
@@ -22,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -137,9 +139,11 @@ Result Run(double seconds, double per_thread_rate /* 0: unpaced */) {
 // One streamed active window (no schedule: a single cycle from start to stop), producers
 // paced at 5 M events/s each, encoded to .pftrace.zst while captured. Run in a process of
 // its own (--streaming) so the peak RSS is this run's.
-void RunStreaming(double seconds) {
+void RunStreaming(double seconds, const std::string& keep_dir) {
   const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / fmt::format("scopetrace-stream-{}", getpid());
+      !keep_dir.empty()
+          ? std::filesystem::path(keep_dir)
+          : std::filesystem::temp_directory_path() / fmt::format("scopetrace-stream-{}", getpid());
   ProfilerOptions options;
   options.output_dir = dir.string();
   options.formats = Format::kPerfettoZstd;
@@ -158,7 +162,7 @@ void RunStreaming(double seconds) {
   uint64_t file_bytes = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir))
     file_bytes += entry.file_size();
-  std::filesystem::remove_all(dir);
+  if (keep_dir.empty()) std::filesystem::remove_all(dir);
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   const uint64_t total = producers.attempted();
@@ -180,13 +184,15 @@ void RunStreaming(double seconds) {
 int Main(int argc, char** argv) {
   double seconds = 5;
   bool streaming = false;
+  std::string keep_dir;
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--seconds=", 10) == 0) seconds = std::atof(argv[i] + 10);
     if (std::strcmp(argv[i], "--streaming") == 0) streaming = true;
     if (std::strcmp(argv[i], "--per-cycle") == 0) g_per_cycle = true;
+    if (std::strncmp(argv[i], "--keep=", 7) == 0) keep_dir = argv[i] + 7;
   }
   if (streaming) {
-    RunStreaming(seconds);
+    RunStreaming(seconds, keep_dir);
     return 0;
   }
   for (double rate : {5e6, 0.0}) {

@@ -6,8 +6,8 @@
 // and declares the sequence-scoped incremental clock 64, so an event packet needs neither
 // a track uuid nor an absolute timestamp: its timestamp is the delta from the previous
 // event of the same track, the small number a thread's own timeline produces (a fixed
-// 3-byte varint below 2.1 ms, see PutDelta in the .cc). The bytes of one track then
-// repeat step after step (same names, same layout), which is what zstd compresses best.
+// 3-byte varint below 2.1 ms, one byte below 128 ns, see PutDelta in the .cc). The bytes of one
+// track then repeat step after step (same names, same layout), which is what zstd compresses best.
 // Names, categories, arg names and string arg values are interned per sequence (iids are
 // per sequence), so the common ones take one-byte iids.
 //
@@ -61,10 +61,28 @@ class EventEncoder {
   // returned reference stays valid for the encoder's lifetime.
   EventSequence& NewSequence(uint64_t track_uuid);
 
-  // Appends the packet of one edge of the current chunk.
-  void Encode(EventSequence& seq, const Trace& chunk, const Edge& edge);
+  // Appends the packet of one edge of the current chunk. The two packets of a plain slice
+  // (no args, correlation or flows; names with one-byte iids: nearly every host scope of
+  // a streamed capture) are written inline as fixed layouts, byte for byte what the
+  // general path writes; everything else goes out of line.
+  void Encode(EventSequence& seq, const Trace& chunk, const Edge& edge) {
+    if (edge.ts >= seq.clock && seq.id < 0x80) [[likely]] {
+      if (edge.kind == EdgeKind::kEnd) {
+        EncodeEnd(seq, edge.ts);
+        return;
+      }
+      if (edge.kind == EdgeKind::kBegin && EncodePlainBegin(seq, chunk, edge)) return;
+    }
+    EncodeGeneral(seq, chunk, edge);
+  }
 
  private:
+  // Both need edge.ts >= seq.clock and a one-byte sequence id.
+  void EncodeEnd(EventSequence& seq, int64_t ts);
+  // False (nothing written) when the slice is not plain or a name is new to the sequence.
+  bool EncodePlainBegin(EventSequence& seq, const Trace& chunk, const Edge& edge);
+  void EncodeGeneral(EventSequence& seq, const Trace& chunk, const Edge& edge);
+
   // The fast paths (a string seen before in this chunk, an iid this sequence already has)
   // are inline; the first sightings go out of line so that they stay small.
   uint32_t GlobalString(const Trace& chunk, StringId id) {

@@ -1,9 +1,12 @@
 #include "exporters/perfetto_output.h"
 
+#include <time.h>
 #include <zstd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -36,7 +39,8 @@ void TuneForTracePackets(ZSTD_CCtx* c) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PerfettoOutput>> PerfettoOutput::Open(const std::string& path,
-                                                                     bool zstd, int zstd_level) {
+                                                                     bool zstd, int zstd_level,
+                                                                     bool background) {
   std::FILE* file = std::fopen(path.c_str(), "wb");
   if (file == nullptr) {
     return absl::InternalError(
@@ -54,7 +58,12 @@ absl::StatusOr<std::unique_ptr<PerfettoOutput>> PerfettoOutput::Open(const std::
     if (zstd_level == kDefaultZstdLevel) TuneForTracePackets(c);
     cctx = c;
   }
-  return std::unique_ptr<PerfettoOutput>(new PerfettoOutput(path, file, cctx));
+  auto output = std::unique_ptr<PerfettoOutput>(new PerfettoOutput(path, file, cctx));
+  if (background && zstd) {
+    output->bg_ = std::make_unique<Background>();
+    output->bg_->thread = std::thread([p = output.get()] { p->RunBackground(); });
+  }
+  return output;
 }
 
 PerfettoOutput::PerfettoOutput(std::string path, std::FILE* file, void* cctx)
@@ -63,6 +72,13 @@ PerfettoOutput::PerfettoOutput(std::string path, std::FILE* file, void* cctx)
 }
 
 PerfettoOutput::~PerfettoOutput() {
+  if (bg_ != nullptr && bg_->thread.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(bg_->mu);
+      bg_->abandoned = true;
+    }
+    (void)StopBackground();
+  }
   if (cctx_ != nullptr) ZSTD_freeCCtx(Ctx(cctx_));
   if (file_ != nullptr) std::fclose(file_);
 }
@@ -80,7 +96,7 @@ absl::Status PerfettoOutput::WriteFile(const void* data, size_t n) {
     if (errno == 0) errno = EIO;
     return Error("write failed");
   }
-  file_bytes_ += n;
+  file_bytes_.fetch_add(n, std::memory_order_relaxed);
   return absl::OkStatus();
 }
 
@@ -100,15 +116,98 @@ absl::Status PerfettoOutput::Compress(const uint8_t* data, size_t n, bool end) {
   }
 }
 
+absl::StatusOr<std::unique_ptr<wire::Buffer>> PerfettoOutput::TakeBlock() {
+  std::unique_lock<std::mutex> lock(bg_->mu);
+  bg_->cv.wait(lock, [this] {
+    return bg_->queued.size() < kBackgroundBlocks || !bg_->status.ok() || bg_->closing;
+  });
+  if (bg_->closing) return absl::FailedPreconditionError(absl::StrCat(path_, ": already closed"));
+  if (!bg_->status.ok()) return bg_->status;
+  if (bg_->spare.empty()) return std::make_unique<wire::Buffer>();
+  std::unique_ptr<wire::Buffer> block = std::move(bg_->spare.back());
+  bg_->spare.pop_back();
+  return block;
+}
+
+void PerfettoOutput::Queue(std::unique_ptr<wire::Buffer> block) {
+  std::lock_guard<std::mutex> lock(bg_->mu);
+  bg_->queued.push_back(std::move(block));
+  bg_->cv.notify_all();
+}
+
 absl::Status PerfettoOutput::Write(const uint8_t* data, size_t n) {
+  if (bg_ != nullptr) {
+    absl::StatusOr<std::unique_ptr<wire::Buffer>> block = TakeBlock();
+    if (!block.ok()) return block.status();
+    (*block)->Reserve(n);
+    (*block)->Bytes(std::string_view(reinterpret_cast<const char*>(data), n));
+    Queue(*std::move(block));
+    return absl::OkStatus();
+  }
   if (cctx_ != nullptr) return Compress(data, n, /*end=*/false);
   return WriteFile(data, n);
+}
+
+absl::Status PerfettoOutput::Write(wire::Buffer& buf) {
+  if (bg_ == nullptr) {
+    absl::Status status = Write(buf.data(), buf.size());
+    buf.clear();
+    return status;
+  }
+  absl::StatusOr<std::unique_ptr<wire::Buffer>> block = TakeBlock();
+  if (!block.ok()) {
+    buf.clear();
+    return block.status();
+  }
+  (*block)->swap(buf);  // the caller continues in the spare block's storage
+  Queue(*std::move(block));
+  return absl::OkStatus();
+}
+
+void PerfettoOutput::RunBackground() {
+  pthread_setname_np(pthread_self(), "scopetrace-zstd");
+  std::unique_lock<std::mutex> lock(bg_->mu);
+  for (;;) {
+    bg_->cv.wait(lock, [this] { return !bg_->queued.empty() || bg_->closing; });
+    if (bg_->queued.empty()) break;  // closing, and everything queued is compressed
+    std::unique_ptr<wire::Buffer> block = std::move(bg_->queued.front());
+    bg_->queued.pop_front();
+    const bool skip = bg_->abandoned || !bg_->status.ok();
+    lock.unlock();
+    // Only this thread touches the zstd context and the file until Close joins it.
+    absl::Status status =
+        skip ? absl::OkStatus() : Compress(block->data(), block->size(), /*end=*/false);
+    lock.lock();
+    if (!status.ok() && bg_->status.ok()) bg_->status = std::move(status);
+    block->clear();
+    bg_->spare.push_back(std::move(block));
+    bg_->cv.notify_all();  // a Write waiting for room
+  }
+  lock.unlock();
+  if (cpu_counter_ != nullptr) {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    cpu_counter_->fetch_add(int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec,
+                            std::memory_order_relaxed);
+  }
+}
+
+absl::Status PerfettoOutput::StopBackground() {
+  {
+    std::lock_guard<std::mutex> lock(bg_->mu);
+    bg_->closing = true;
+    bg_->cv.notify_all();
+  }
+  bg_->thread.join();
+  return bg_->status;  // the thread has ended: no lock needed
 }
 
 absl::Status PerfettoOutput::Close() {
   if (file_ == nullptr)
     return absl::FailedPreconditionError(absl::StrCat(path_, ": already closed"));
-  absl::Status status = cctx_ != nullptr ? Compress(nullptr, 0, /*end=*/true) : absl::OkStatus();
+  // The background thread compresses what is queued, then the frame ends here.
+  absl::Status status = bg_ != nullptr ? StopBackground() : absl::OkStatus();
+  if (cctx_ != nullptr && status.ok()) status = Compress(nullptr, 0, /*end=*/true);
   errno = 0;
   if (std::fflush(file_) != 0 && status.ok()) status = Error("flush failed");
   if (std::fclose(file_) != 0 && status.ok()) status = Error("close failed");

@@ -49,6 +49,9 @@ class PerfettoStreamWriter::Impl {
   absl::Status Finish(const TraceMetadata& metadata);
   uint64_t bytes_written() const { return out_->bytes_written(); }
   uint64_t events_written() const { return events_; }
+  void CountBackgroundCpuInto(std::atomic<int64_t>* counter) {
+    out_->CountBackgroundCpuInto(counter);
+  }
 
  private:
   struct TrackState {
@@ -83,11 +86,7 @@ class PerfettoStreamWriter::Impl {
     absl::Status s = Flush();
     if (status.ok()) status = std::move(s);
   }
-  absl::Status Flush() {
-    absl::Status s = out_->Write(buf_.data(), buf_.size());
-    buf_.clear();
-    return s;
-  }
+  absl::Status Flush() { return out_->Write(buf_); }  // leaves buf_ empty
 
   std::unique_ptr<PerfettoOutput> out_;
   wire::Buffer buf_;
@@ -292,7 +291,7 @@ absl::Status PerfettoStreamWriter::Impl::Append(const Trace& chunk) {
                         }
                         EventSequence*& seq = lane_cache_[lane];
                         if (seq == nullptr) seq = &LaneSequence(chunk, t, lane);
-                        new_floors_[lane] = std::max(new_floors_[lane], e.ts);
+                        if (state.is_stream) new_floors_[lane] = std::max(new_floors_[lane], e.ts);
                         encoder_.Encode(*seq, chunk, e);
                         MaybeFlush(status);
                       });
@@ -332,9 +331,9 @@ absl::Status PerfettoStreamWriter::Impl::Finish(const TraceMetadata& metadata) {
 }
 
 absl::StatusOr<std::unique_ptr<PerfettoStreamWriter>> PerfettoStreamWriter::Open(
-    const std::string& path, bool zstd, int zstd_level) {
+    const std::string& path, bool zstd, int zstd_level, bool background_compression) {
   absl::StatusOr<std::unique_ptr<PerfettoOutput>> out =
-      PerfettoOutput::Open(path, zstd, zstd_level);
+      PerfettoOutput::Open(path, zstd, zstd_level, background_compression);
   if (!out.ok()) return out.status();
   auto impl = std::make_unique<Impl>(*std::move(out));
   if (absl::Status s = impl->Start(); !s.ok()) return s;
@@ -349,5 +348,8 @@ absl::Status PerfettoStreamWriter::Finish(const TraceMetadata& metadata) {
 }
 uint64_t PerfettoStreamWriter::bytes_written() const { return impl_->bytes_written(); }
 uint64_t PerfettoStreamWriter::events_written() const { return impl_->events_written(); }
+void PerfettoStreamWriter::CountBackgroundCpuInto(std::atomic<int64_t>* counter) {
+  impl_->CountBackgroundCpuInto(counter);
+}
 
 }  // namespace scopetrace::exporters

@@ -27,6 +27,7 @@
 #ifndef SCOPETRACE_EXPORTERS_PERFETTO_STREAM_WRITER_H_
 #define SCOPETRACE_EXPORTERS_PERFETTO_STREAM_WRITER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -40,8 +41,13 @@ namespace scopetrace::exporters {
 class PerfettoStreamWriter {
  public:
   // Writes to `path` directly (the caller handles temporary name + rename).
-  static absl::StatusOr<std::unique_ptr<PerfettoStreamWriter>> Open(const std::string& path,
-                                                                    bool zstd, int zstd_level = 3);
+  // `background_compression` (zstd only): zstd and the file writes run on a thread of the
+  // writer's own (perfetto_output.h), so Append costs the caller the encoding alone; the
+  // file is byte for byte the same. Streaming capture uses it: its encoder thread is the
+  // bottleneck of a streamed window. Errors of that thread come out of a later Append or
+  // of Finish.
+  static absl::StatusOr<std::unique_ptr<PerfettoStreamWriter>> Open(
+      const std::string& path, bool zstd, int zstd_level = 3, bool background_compression = false);
   ~PerfettoStreamWriter();
   PerfettoStreamWriter(const PerfettoStreamWriter&) = delete;
   PerfettoStreamWriter& operator=(const PerfettoStreamWriter&) = delete;
@@ -61,6 +67,10 @@ class PerfettoStreamWriter {
   // counter samples) encoded so far.
   uint64_t bytes_written() const;
   uint64_t events_written() const;
+
+  // With background compression: that thread adds its CPU time (ns) to `*counter` when it
+  // ends (in Finish, or when an unfinished writer is destroyed). No-op otherwise.
+  void CountBackgroundCpuInto(std::atomic<int64_t>* counter);
 
  private:
   class Impl;

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <memory>
 #include <string_view>
+#include <utility>
 
 namespace scopetrace::exporters::wire {
 
@@ -55,6 +56,13 @@ class Buffer {
   ~Buffer() { std::free(data_); }
 
   size_t size() const { return static_cast<size_t>(end_ - data_); }
+  // Exchanges the storage (contents and capacity) of two buffers: hands a filled buffer
+  // to another thread without copying it (PerfettoOutput's background compression).
+  void swap(Buffer& other) noexcept {
+    std::swap(data_, other.data_);
+    std::swap(end_, other.end_);
+    std::swap(cap_end_, other.cap_end_);
+  }
   const uint8_t* data() const { return data_; }
   uint8_t* mutable_data() { return data_; }
   void clear() { end_ = data_; }

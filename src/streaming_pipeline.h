@@ -7,7 +7,12 @@
 // chunk, into the encoder's mirror of the cycle's Trace) and goes back to draining while
 // this thread encodes. One chunk is in flight at a time: when the encoder is slower than
 // capture, Submit waits for it, the rings fill, and their drops are counted, so memory
-// stays bounded by two chunks.
+// stays bounded by two chunks (plus the zstd outputs' few queued 256 KiB blocks).
+//
+// zstd outputs compress on threads of their own (StreamingSink opens its writers with
+// background compression): zstd is about half of a streamed event's encoding CPU, and on
+// this thread alone the two halves could not keep up with 10 M events/s on one core.
+// Their CPU time is added to `cpu_ns` with this thread's.
 //
 // Thread safety: Submit, Close and status are for the collector thread only.
 
@@ -29,7 +34,8 @@ namespace scopetrace::internal {
 
 class StreamingPipeline {
  public:
-  // `cpu_ns`, if given, accumulates the encoding thread's CPU time when it ends.
+  // `cpu_ns`, if given, accumulates the encoding thread's CPU time when it ends, and the
+  // sink's compression threads' when they end (when the sink is finished or dropped).
   explicit StreamingPipeline(std::unique_ptr<StreamingSink> sink,
                              std::atomic<int64_t>* cpu_ns = nullptr);
   // Stops the thread; a sink not taken by Close() is abandoned (its files removed).

@@ -20,7 +20,8 @@ absl::StatusOr<std::unique_ptr<StreamingSink>> StreamingSink::Open(
                   .writer = nullptr};
     absl::StatusOr<std::unique_ptr<exporters::PerfettoStreamWriter>> writer =
         exporters::PerfettoStreamWriter::Open(output.temp_path,
-                                              /*zstd=*/format == Format::kPerfettoZstd);
+                                              /*zstd=*/format == Format::kPerfettoZstd,
+                                              /*zstd_level=*/3, /*background_compression=*/true);
     if (!writer.ok()) return writer.status();  // the destructor removes opened files
     output.writer = std::move(*writer);
     sink->formats_.push_back(format);
@@ -37,6 +38,10 @@ StreamingSink::~StreamingSink() {
     output.writer.reset();
     std::remove(output.temp_path.c_str());
   }
+}
+
+void StreamingSink::CountBackgroundCpuInto(std::atomic<int64_t>* counter) {
+  for (Output& output : outputs_) output.writer->CountBackgroundCpuInto(counter);
 }
 
 absl::Status StreamingSink::Append(const Trace& chunk) {

@@ -2,11 +2,14 @@
 // cycle is encoded while the cycle is captured: the collector hands the sink chunks of
 // events (then drops them from memory), and at the cycle's end the rest, the metadata, and
 // the rename from the temporary name to the final one. Memory is bounded by one chunk
-// however long the active window.
+// however long the active window. zstd outputs compress on a thread each (see
+// PerfettoStreamWriter::Open); the file is the same single zstd frame.
 
 #ifndef SCOPETRACE_SRC_STREAMING_SINK_H_
 #define SCOPETRACE_SRC_STREAMING_SINK_H_
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -26,6 +29,10 @@ class StreamingSink {
   static absl::StatusOr<std::unique_ptr<StreamingSink>> Open(
       const std::vector<std::pair<Format, std::string>>& outputs);
   ~StreamingSink();
+
+  // zstd outputs compress on threads of their own (PerfettoStreamWriter's background
+  // compression); when they end, they add their CPU time (ns) to `*counter`.
+  void CountBackgroundCpuInto(std::atomic<int64_t>* counter);
 
   // Encodes every event now in `chunk` into every output.
   absl::Status Append(const Trace& chunk);

@@ -2,10 +2,14 @@
 // wire-level rules trace_processor depends on (perfetto-format.md A.1-A.3, Part C).
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "exporters/perfetto_fields.h"
 #include "exporters/perfetto_stream_writer.h"
 #include "exporters/proto_wire.h"
@@ -245,9 +249,10 @@ TEST(PerfettoWriter, WireLevelFlowIdsUnpackedAndCounterPresent) {
   EXPECT_NE(bytes.find(std::string("\x81\x03\x07\0\0\0\0\0\0\0", 10)), std::string::npos);
 }
 
-// Timestamp deltas below 2^21 ns are written as 3-byte varints, padded with continuation
-// bits (a fixed width compresses better); larger ones minimally. Every width boundary must
-// still read back to the exact nanosecond, and protobuf's parser must take the padding.
+// Timestamp deltas from 128 ns to 2^21 ns are written as 3-byte varints, padded with
+// continuation bits (a fixed width compresses better); smaller and larger ones minimally. Every
+// width boundary must still read back to the exact nanosecond, and protobuf's parser must take the
+// padding.
 TEST(PerfettoWriter, PaddedTimestampDeltasAreExact) {
   Trace t;
   t.add_process(Process{.pid = 5, .name = "p"});
@@ -275,8 +280,133 @@ TEST(PerfettoWriter, PaddedTimestampDeltasAreExact) {
   // (FF FF 7F: already minimal); 2^21 in its minimal 4 bytes (80 80 80 01).
   const std::string bytes = ReadFileBytes(path);
   EXPECT_NE(bytes.find(std::string("\x40\x80\x81\x00", 4)), std::string::npos);
+  // Below 128 a delta is one byte (the width cannot change between 0 and 127): 127 is
+  // 7F, never the padded FF 80 00.
+  EXPECT_NE(bytes.find(std::string("\x40\x7F", 2)), std::string::npos);
+  EXPECT_EQ(bytes.find(std::string("\x40\xFF\x80\x00", 4)), std::string::npos);
   EXPECT_NE(bytes.find(std::string("\x40\xFF\xFF\x7F", 4)), std::string::npos);
   EXPECT_NE(bytes.find(std::string("\x40\x80\x80\x80\x01", 5)), std::string::npos);
+}
+
+// Splits an uncompressed file into its top-level packets' bodies.
+std::vector<std::string> PacketBodies(const std::string& bytes) {
+  std::vector<std::string> bodies;
+  size_t pos = 0;
+  while (pos < bytes.size()) {
+    EXPECT_EQ(static_cast<uint8_t>(bytes[pos]), 0x0A);
+    ++pos;
+    uint64_t len = 0;
+    for (int shift = 0;; shift += 7) {
+      const auto b = static_cast<uint8_t>(bytes[pos++]);
+      len |= uint64_t{b & 0x7Fu} << shift;
+      if (b < 0x80) break;
+    }
+    bodies.push_back(bytes.substr(pos, len));
+    pos += len;
+  }
+  return bodies;
+}
+
+// Plain slices (no args, correlation or flows) are encoded by a fixed-layout fast path,
+// which needs a one-byte sequence id; tracks past the 126th get two-byte ids and take the
+// general path. Both must write the same packets: per track, every event packet but its
+// sequence id is compared between a fast-path track and a general-path one.
+TEST(PerfettoWriter, PlainSlicePacketsMatchTheGeneralPath) {
+  Trace t;
+  t.add_process(Process{.pid = 5, .name = "p"});
+  constexpr int kTracks = 130;  // sequence ids 2 .. 131
+  for (int i = 0; i < kTracks; ++i) {
+    const TrackId track =
+        t.add_track(Track{.kind = TrackKind::kThread, .pid = 5, .tid = 100 + i, .name = "worker"});
+    t.mutable_slices().push_back(MakeSlice(t, track, "op", "cpu_op", 0, 50));
+    t.mutable_slices().push_back(MakeSlice(t, track, "op", "cpu_op", 100, 20));
+    for (int64_t start : {200, 300}) {  // the first interns "idle", the second is plain
+      Slice no_category = MakeSlice(t, track, "idle", "", start, 5);
+      no_category.category = 0;
+      t.mutable_slices().push_back(no_category);
+    }
+    t.mutable_slices().push_back(MakeSlice(t, track, "op", "cpu_op", 400, 200'000));
+  }
+  const std::string path = TempPath("plain_paths.pftrace");
+  ASSERT_TRUE(t.Write(path, Format::kPerfetto).ok());
+  absl::StatusOr<Trace> read = ReadTrace(path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(Canonical(*read), Canonical(t));
+
+  // Event packets (flags NEEDS_INCREMENTAL_STATE only) by sequence id, id field removed.
+  std::map<uint32_t, std::vector<std::string>> events;
+  for (const std::string& body : PacketBodies(ReadFileBytes(path))) {
+    ASSERT_EQ(static_cast<uint8_t>(body[0]), 0x50);  // trusted_packet_sequence_id first
+    uint32_t id = static_cast<uint8_t>(body[1]);
+    size_t rest = 2;
+    if (id >= 0x80) {
+      id = (id & 0x7F) | static_cast<uint32_t>(static_cast<uint8_t>(body[2])) << 7;
+      rest = 3;
+    }
+    if (body.compare(rest, 2, "\x68\x02") == 0) events[id].push_back(body.substr(rest));
+  }
+  ASSERT_EQ(events.size(), static_cast<size_t>(kTracks));
+  const std::vector<std::string>& fast = events.at(2);
+  ASSERT_EQ(fast.size(), 10u);
+  for (uint32_t id : {127u, 128u, 131u}) EXPECT_EQ(events.at(id), fast) << "sequence " << id;
+  // The second BEGIN, exactly: flags, track_event { type BEGIN, name_iid 1,
+  // category_iids 1 }, timestamp delta 50 (from the first END) in one byte.
+  EXPECT_EQ(fast[2], std::string("\x68\x02\x5A\x06\x48\x01\x50\x01\x18\x01\x40\x32", 12));
+  // No category: name_iid 2 only; delta 95 from the END at 205.
+  EXPECT_EQ(fast[6], std::string("\x68\x02\x5A\x04\x48\x01\x50\x02\x40\x5F", 10));
+  // END 200 000 ns later: the padded 3-byte delta (C0 9A 0C).
+  EXPECT_EQ(fast[9], std::string("\x68\x02\x5A\x02\x48\x02\x40\xC0\x9A\x0C", 10));
+}
+
+// Streaming capture compresses on a thread of the writer's own; the file must be byte for
+// byte what compression on the caller's thread writes (one zstd stream, same input in
+// the same order), over many flushed blocks (more than the queue holds, so Append waits).
+TEST(PerfettoWriter, BackgroundCompressionWritesTheSameBytes) {
+  Trace t = MakeSampleTrace();
+  const TrackId main = t.slices().front().track;
+  for (int i = 0; i < 120'000; ++i) {  // ~4 MB of packets: ~15 blocks of 256 KiB
+    t.mutable_slices().push_back(
+        MakeSlice(t, main, i % 3 == 0 ? "a" : "b", "host", 20'000 + 40 * i, 10 + i % 7));
+  }
+  t.SortEvents();
+  std::string bytes[2];
+  std::atomic<int64_t> cpu_ns[2] = {0, 0};
+  for (int background = 0; background < 2; ++background) {
+    const std::string path = TempPath(absl::StrCat("bg", background, ".pftrace.zst"));
+    auto writer = PerfettoStreamWriter::Open(path, /*zstd=*/true, /*zstd_level=*/3,
+                                             /*background_compression=*/background == 1);
+    ASSERT_TRUE(writer.ok()) << writer.status();
+    (*writer)->CountBackgroundCpuInto(&cpu_ns[background]);
+    ASSERT_TRUE((*writer)->Append(t).ok());
+    ASSERT_TRUE((*writer)->Finish(t.metadata()).ok());
+    EXPECT_EQ((*writer)->bytes_written(), std::filesystem::file_size(path));
+    bytes[background] = ReadFileBytes(path);
+    absl::StatusOr<Trace> read = ReadTrace(path);
+    ASSERT_TRUE(read.ok()) << read.status();
+    EXPECT_EQ(Canonical(*read), Canonical(t));
+  }
+  EXPECT_GT(bytes[0].size(), 1000u);
+  EXPECT_TRUE(bytes[0] == bytes[1]) << "sizes " << bytes[0].size() << " vs " << bytes[1].size();
+  EXPECT_EQ(cpu_ns[0].load(), 0);  // no thread to count
+  EXPECT_GT(cpu_ns[1].load(), 0);
+}
+
+// A write error on the compression thread comes out of a later Append or of Finish, and
+// names the path, like a foreground one.
+TEST(PerfettoWriter, BackgroundCompressionReportsDiskFull) {
+  std::FILE* probe = std::fopen("/dev/full", "wb");
+  if (probe == nullptr) GTEST_SKIP() << "/dev/full not available";
+  std::fclose(probe);
+  Trace big = MakeSampleTrace();
+  for (int i = 0; i < 200'000; ++i)
+    big.mutable_counters().push_back({4, kBase + 20000 + i, 1.5 * i});
+  auto writer = PerfettoStreamWriter::Open("/dev/full", /*zstd=*/true, /*zstd_level=*/3,
+                                           /*background_compression=*/true);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  absl::Status status = (*writer)->Append(big);
+  if (status.ok()) status = (*writer)->Finish(big.metadata());
+  ASSERT_FALSE(status.ok());
+  EXPECT_THAT(std::string(status.message()), HasSubstr("/dev/full"));
 }
 
 TEST(PerfettoWriter, DiskFullIsAnErrorNamingThePath) {

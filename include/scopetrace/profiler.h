@@ -105,8 +105,9 @@ struct ProfilerStats {
   // writes them. Together with the hot-path overhead in each trace, the profiler's cost.
   double collector_cpu_seconds = 0;
   double exporter_cpu_seconds = 0;
-  // With streaming: the threads that encode each cycle while it is captured (counted
-  // when a cycle's encoder ends).
+  // With streaming: the threads that encode and compress each cycle while it is
+  // captured (for .pftrace.zst, zstd runs on a thread of its own beside the encoder);
+  // counted when a cycle's encoder ends.
   double stream_encoder_cpu_seconds = 0;
 };
 
