@@ -79,10 +79,17 @@ void Collector::Run() {
   absl::Duration interval = kBusyInterval;
   int64_t last_round_ns = 0;
   for (;;) {
-    ThreadRegistry::Get().Snapshot(threads_);
     {
       std::unique_lock<std::mutex> lock(mu_);
       wake_cv_.wait_for(lock, absl::ToChronoNanoseconds(interval), [this] { return wake_; });
+      // The thread list is read after the wait, under mu_, so it holds every thread that
+      // registered before posting a boundary this round applies. Read before the wait (as
+      // it once was), a thread that started recording while the collector slept, then
+      // called stop(), was missing from the final round: when the collector woke more
+      // than the cycle's grace after the stop, it finished the cycle and ended without
+      // ever draining that ring (seen under TSan on a loaded machine: 500 scopes lost,
+      // none counted). The registry never takes mu_, so the lock order is safe.
+      ThreadRegistry::Get().Snapshot(threads_);
       // Where each ring's published records end, read before safe_ticks_ (and so before
       // the clock pair below): every event decoded in this round then began before
       // safe_ticks_ and is assigned at once (Classify keeps a straggler pending anyway),
