@@ -20,6 +20,19 @@ using ::testing::HasSubstr;
 using namespace scopetrace::testing;  // NOLINT: test helpers
 namespace pb = ::perfetto::protos;
 
+// Appends a TrackEvent packet on sequence 1 for track `uuid` at `ts` (no name if null).
+pb::TrackEvent* AddTrackEvent(pb::Trace& trace, uint64_t uuid, uint64_t ts,
+                              pb::TrackEvent::Type type, const char* name) {
+  auto* p = trace.add_packet();
+  p->set_trusted_packet_sequence_id(1);
+  p->set_timestamp(ts);
+  auto* e = p->mutable_track_event();
+  e->set_track_uuid(uuid);
+  e->set_type(type);
+  if (name != nullptr) e->set_name(name);
+  return e;
+}
+
 const Slice* FindSlice(const Trace& t, std::string_view name) {
   for (const Slice& s : t.slices()) {
     if (t.str(s.name) == name) return &s;
@@ -186,14 +199,7 @@ std::string UnorderedTrace() {
   thread->set_tid(8);
   thread->set_thread_name("main");
   auto event = [&](uint64_t uuid, uint64_t ts, pb::TrackEvent::Type type, const char* name) {
-    auto* p = trace.add_packet();
-    p->set_trusted_packet_sequence_id(1);
-    p->set_timestamp(ts);
-    auto* e = p->mutable_track_event();
-    e->set_track_uuid(uuid);
-    e->set_type(type);
-    if (name != nullptr) e->set_name(name);
-    return e;
+    return AddTrackEvent(trace, uuid, ts, type, name);
   };
   event(10, 1'000, pb::TrackEvent::TYPE_SLICE_BEGIN, "Late");
   event(10, 1'500, pb::TrackEvent::TYPE_SLICE_END, nullptr);
@@ -330,13 +336,7 @@ TEST(PerfettoReader, LateDescriptorsPutSlicesOnTheRightTracks) {
   pb::Trace trace;
   auto event = [&](uint64_t uuid, uint64_t ts, pb::TrackEvent::Type type, const char* name,
                    const char* category) {
-    auto* p = trace.add_packet();
-    p->set_trusted_packet_sequence_id(1);
-    p->set_timestamp(ts);
-    auto* e = p->mutable_track_event();
-    e->set_track_uuid(uuid);
-    e->set_type(type);
-    if (name != nullptr) e->set_name(name);
+    pb::TrackEvent* e = AddTrackEvent(trace, uuid, ts, type, name);
     if (category != nullptr) e->add_categories(category);
   };
   auto* stream = trace.add_packet()->mutable_track_descriptor();
