@@ -15,8 +15,6 @@ namespace {
 
 ZSTD_CCtx* Ctx(void* p) { return static_cast<ZSTD_CCtx*>(p); }
 
-constexpr int kDefaultZstdLevel = 3;
-
 // Level 3 (strategy dfast) with match finder tables sized for trace packets. A packet
 // stream repeats short structures (a track's packets, step after step) around a few random
 // bytes (timestamps, ids): the best match source is the most recent similar packet, a

@@ -33,6 +33,9 @@ namespace scopetrace::exporters {
 
 class PerfettoOutput {
  public:
+  // zstd's own default level; at this level the match finder is tuned for trace packets.
+  static constexpr int kDefaultZstdLevel = 3;
+
   static absl::StatusOr<std::unique_ptr<PerfettoOutput>> Open(const std::string& path, bool zstd,
                                                               int zstd_level,
                                                               bool background = false);

@@ -34,6 +34,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "exporters/perfetto_output.h"
 #include "scopetrace/trace.h"
 
 namespace scopetrace::exporters {
@@ -47,7 +48,8 @@ class PerfettoStreamWriter {
   // bottleneck of a streamed window. Errors of that thread come out of a later Append or
   // of Finish.
   static absl::StatusOr<std::unique_ptr<PerfettoStreamWriter>> Open(
-      const std::string& path, bool zstd, int zstd_level = 3, bool background_compression = false);
+      const std::string& path, bool zstd, int zstd_level = PerfettoOutput::kDefaultZstdLevel,
+      bool background_compression = false);
   ~PerfettoStreamWriter();
   PerfettoStreamWriter(const PerfettoStreamWriter&) = delete;
   PerfettoStreamWriter& operator=(const PerfettoStreamWriter&) = delete;

@@ -21,7 +21,8 @@ absl::StatusOr<std::unique_ptr<StreamingSink>> StreamingSink::Open(
     absl::StatusOr<std::unique_ptr<exporters::PerfettoStreamWriter>> writer =
         exporters::PerfettoStreamWriter::Open(output.temp_path,
                                               /*zstd=*/format == Format::kPerfettoZstd,
-                                              /*zstd_level=*/3, /*background_compression=*/true);
+                                              exporters::PerfettoOutput::kDefaultZstdLevel,
+                                              /*background_compression=*/true);
     if (!writer.ok()) return writer.status();  // the destructor removes opened files
     output.writer = std::move(*writer);
     sink->formats_.push_back(format);
