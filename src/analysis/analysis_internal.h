@@ -4,13 +4,23 @@
 #ifndef SCOPETRACE_SRC_ANALYSIS_ANALYSIS_INTERNAL_H_
 #define SCOPETRACE_SRC_ANALYSIS_ANALYSIS_INTERNAL_H_
 
+#include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 #include <vector>
 
 #include "scopetrace/trace.h"
 
 namespace scopetrace::analysis_internal {
+
+// Sorts `v` by `less` unless it is in order already: what a trace delivers is often sorted
+// (one stream, one launching thread), and the check is one pass where a sort is n log n.
+// Not stable, like std::sort: only for callers that do not depend on how ties end up.
+template <typename T, typename Less = std::less<>>
+void SortUnlessSorted(std::vector<T>& v, Less less = {}) {
+  if (!std::is_sorted(v.begin(), v.end(), less)) std::sort(v.begin(), v.end(), less);
+}
 
 // A half-open time interval [start, end).
 struct Interval {

@@ -14,10 +14,8 @@ std::vector<Interval> UnionOf(std::vector<Interval> intervals) {
   std::erase_if(intervals, [](const Interval& i) { return i.end <= i.start; });
   // Often sorted already (one stream or thread); the union does not depend on how ties
   // are ordered.
-  auto by_start = [](const Interval& a, const Interval& b) { return a.start < b.start; };
-  if (!std::is_sorted(intervals.begin(), intervals.end(), by_start)) {
-    std::sort(intervals.begin(), intervals.end(), by_start);
-  }
+  SortUnlessSorted(intervals,
+                   [](const Interval& a, const Interval& b) { return a.start < b.start; });
   std::vector<Interval> merged;
   for (const Interval& i : intervals) {
     if (!merged.empty() && i.start <= merged.back().end) {

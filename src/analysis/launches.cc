@@ -23,9 +23,8 @@ std::vector<LaunchPair> JoinLaunches(const Trace& trace, const std::vector<Track
     }
   }
   // Launches on one thread come in id order: a check instead of a sort.
-  for (auto* side : {&hosts, &ops}) {
-    if (!std::is_sorted(side->begin(), side->end())) std::sort(side->begin(), side->end());
-  }
+  SortUnlessSorted(hosts);
+  SortUnlessSorted(ops);
   std::vector<LaunchPair> pairs;
   pairs.reserve(hosts.size());
   size_t j = 0;

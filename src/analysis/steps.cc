@@ -126,14 +126,11 @@ std::vector<Launch> BuildLaunches(const Trace& trace, const std::vector<TrackRol
     }
     launches.push_back(launch);
   }
-  auto by_start = [](const Launch& a, const Launch& b) {
-    return std::pair(a.pid, a.start_ns) < std::pair(b.pid, b.start_ns);
-  };
   // Usually sorted already (one launching thread: ids rise with time). Ties may come in any
   // order: a step only counts its launches and takes the latest op end.
-  if (!std::is_sorted(launches.begin(), launches.end(), by_start)) {
-    std::sort(launches.begin(), launches.end(), by_start);
-  }
+  analysis_internal::SortUnlessSorted(launches, [](const Launch& a, const Launch& b) {
+    return std::pair(a.pid, a.start_ns) < std::pair(b.pid, b.start_ns);
+  });
   return launches;
 }
 
