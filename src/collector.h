@@ -89,11 +89,11 @@ class Collector {
   struct EventVisitor;
   // Decodes `state`'s records below `head.head`; reaps the thread if it had exited.
   size_t DrainThread(ThreadState& state, const HeadSnapshot& head);
-  // The wait before the next round, after one that drained `drained` events and began
-  // `since_last_round_ns` after the one before (see kTargetFill).
   // Drops the oldest intervals once there are many: a process that steps for days must
   // not grow a vector per step. Only finished steps of finished (or unrecorded) cycles go.
   void PruneIntervals();
+  // The wait before the next round, after one that drained `drained` events and began
+  // `since_last_round_ns` after the one before (see kTargetFill).
   absl::Duration NextInterval(absl::Duration interval, size_t drained,
                               int64_t since_last_round_ns) const;
   // A scope with a static name and no payload, still in ticks.
@@ -131,8 +131,8 @@ class Collector {
   // One per step since the oldest retained (see PruneIntervals).
   std::vector<Interval> intervals_;
   size_t last_interval_ = 0;  // the interval Place() found last (a cache)
-  // Where capture began, and where the retained intervals begin once older ones were
-  // pruned; whether a pruned one belonged to a recorded cycle.
+  // Where capture began (the first interval's begin, kept after that interval is pruned),
+  // and whether a pruned interval belonged to a recorded cycle.
   uint64_t capture_begin_ticks_ = UINT64_MAX;
   bool pruned_recorded_ = false;
   std::map<int64_t, OpenCycle> cycles_;
