@@ -110,6 +110,25 @@ inline uint8_t* PutDelta(uint8_t* p, uint64_t v) {
   return wire::PutVarint(p, v);
 }
 
+// The first ten bytes of a fixed-layout event packet (one-byte sequence id and lengths):
+// the packet tag and length (`packet_len`, the bytes after it), sequence id, flags, the
+// TrackEvent tag and length (`te_len`) and its type. Returns where the TrackEvent's
+// other fields go; the timestamp delta follows the TrackEvent.
+inline uint8_t* PutFixedEventHeader(uint8_t* p, size_t packet_len, uint32_t seq_id, uint8_t te_len,
+                                    uint8_t type) {
+  p[0] = Tag(pf::kTracePacket, kLen);
+  p[1] = static_cast<uint8_t>(packet_len);
+  p[2] = Tag(pf::kSequenceId, kVarint);
+  p[3] = static_cast<uint8_t>(seq_id);
+  p[4] = Tag(pf::kSequenceFlags, kVarint);
+  p[5] = pf::kSeqNeedsIncrementalState;
+  p[6] = Tag(pf::kTrackEvent, kLen);
+  p[7] = te_len;
+  p[8] = Tag(pf::kTeType, kVarint);
+  p[9] = type;
+  return p + 10;
+}
+
 // String arg values are interned (their bytes are reserved with the interned data), so
 // every annotation is bounded.
 constexpr size_t kAnnotationBound = 32;
@@ -260,19 +279,10 @@ void EventEncoder::EncodeEnd(EventSequence& seq, int64_t ts) {
   const auto delta = static_cast<uint64_t>(ts - seq.clock);
   seq.clock = ts;
   buf_.Reserve(kPacketSlack);
-  uint8_t* p = buf_.cursor();
-  p[0] = Tag(pf::kTracePacket, kLen);
-  p[1] = static_cast<uint8_t>(9 + DeltaSize(delta));
-  p[2] = Tag(pf::kSequenceId, kVarint);
-  p[3] = static_cast<uint8_t>(seq.id);
-  p[4] = Tag(pf::kSequenceFlags, kVarint);
-  p[5] = pf::kSeqNeedsIncrementalState;
-  p[6] = Tag(pf::kTrackEvent, kLen);
-  p[7] = 2;
-  p[8] = Tag(pf::kTeType, kVarint);
-  p[9] = pf::kTypeSliceEnd;
-  p[10] = Tag(pf::kTimestamp, kVarint);
-  buf_.Commit(PutDelta(p + 11, delta));
+  uint8_t* p = PutFixedEventHeader(buf_.cursor(), 9 + DeltaSize(delta), seq.id, /*te_len=*/2,
+                                   pf::kTypeSliceEnd);
+  *p = Tag(pf::kTimestamp, kVarint);
+  buf_.Commit(PutDelta(p + 1, delta));
 }
 
 bool EventEncoder::EncodePlainBegin(EventSequence& seq, const Trace& chunk, const Edge& e) {
@@ -290,23 +300,14 @@ bool EventEncoder::EncodePlainBegin(EventSequence& seq, const Trace& chunk, cons
   const auto delta = static_cast<uint64_t>(e.ts - seq.clock);
   seq.clock = e.ts;
   buf_.Reserve(kPacketSlack);
-  uint8_t* p = buf_.cursor();
   // The general path's layout: packet { sequence id, flags, track_event { type, name_iid,
   // [category_iids] }, timestamp delta }, every length one byte.
   const uint8_t te_len = category != 0 ? 6 : 4;
-  p[0] = Tag(pf::kTracePacket, kLen);
-  p[1] = static_cast<uint8_t>(7 + te_len + DeltaSize(delta));
-  p[2] = Tag(pf::kSequenceId, kVarint);
-  p[3] = static_cast<uint8_t>(seq.id);
-  p[4] = Tag(pf::kSequenceFlags, kVarint);
-  p[5] = pf::kSeqNeedsIncrementalState;
-  p[6] = Tag(pf::kTrackEvent, kLen);
-  p[7] = te_len;
-  p[8] = Tag(pf::kTeType, kVarint);
-  p[9] = pf::kTypeSliceBegin;
-  p[10] = Tag(pf::kTeNameIid, kVarint);
-  p[11] = static_cast<uint8_t>(name);
-  p += 12;
+  uint8_t* p = PutFixedEventHeader(buf_.cursor(), 7 + te_len + DeltaSize(delta), seq.id, te_len,
+                                   pf::kTypeSliceBegin);
+  p[0] = Tag(pf::kTeNameIid, kVarint);
+  p[1] = static_cast<uint8_t>(name);
+  p += 2;
   if (category != 0) {
     p[0] = Tag(pf::kTeCategoryIids, kVarint);
     p[1] = static_cast<uint8_t>(category);
