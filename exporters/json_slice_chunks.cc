@@ -22,14 +22,6 @@ void SliceChunks::Reserve(size_t count) {
   }
 }
 
-void SliceChunks::PopulateHeadWindow() {
-  // Windows meet at slice boundaries, so the page a boundary falls in is faulted, not
-  // populated: one page in 2,048.
-  const size_t end = std::min(head_.capacity(), populate_at_ + kWindow);
-  internal::PopulateForWrite(head_.data() + populate_at_, (end - populate_at_) * sizeof(Slice));
-  populate_at_ = end;
-}
-
 size_t SliceChunks::AddToChunk(Slice slice) {
   if (chunks_.empty() || chunks_.back().size() == kChunk) {
     std::vector<Slice>& chunk = chunks_.emplace_back();

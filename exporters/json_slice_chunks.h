@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "scopetrace/trace.h"
+#include "src/populate_pages.h"
 
 namespace scopetrace::exporters::json {
 
@@ -38,7 +39,8 @@ class SliceChunks {
   // Appends `slice` and returns its index (stable until MoveInto).
   size_t Add(Slice slice) {
     if (chunks_.empty() && head_.size() < head_.capacity()) {
-      if (head_.size() == populate_at_) PopulateHeadWindow();
+      // head_'s reserved pages are mapped 8 MiB at a time ahead of use.
+      if (head_.size() == populate_at_) populate_at_ = internal::PopulateAhead(head_);
       head_.push_back(std::move(slice));
       return head_.size() - 1;
     }
@@ -57,11 +59,7 @@ class SliceChunks {
 
  private:
   static constexpr size_t kChunk = size_t{1} << 16;
-  // Slices per populated window of head_ (8 MiB): the most memory mapped ahead of use.
-  static constexpr size_t kWindow = (size_t{8} << 20) / sizeof(Slice);
   size_t AddToChunk(Slice slice);
-  // Maps the next window of head_'s reserved pages.
-  void PopulateHeadWindow();
 
   std::vector<Slice> head_;
   size_t populate_at_ = 0;  // head_.size() at which the next window is mapped

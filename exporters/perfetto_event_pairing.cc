@@ -12,12 +12,6 @@
 #include "src/populate_pages.h"
 
 namespace scopetrace::exporters {
-namespace {
-
-// Slices mapped ahead of the writer per madvise (8 MiB): see PopulateSlicesAhead.
-constexpr size_t kPopulateWindow = (size_t{8} << 20) / sizeof(Slice);
-
-}  // namespace
 
 std::vector<Arg> PerfettoDecoder::TakeArgs(const RawEvent& e) {
   auto first = args_.begin() + e.args_begin;
@@ -81,10 +75,7 @@ void PerfettoDecoder::PopulateSlicesAhead() {
   // Slices are most of a trace's memory (80 bytes each, 800 MB for 10 M): their pages are
   // mapped a window ahead of the writer with one madvise, not one fault per 4 KiB page. A
   // window ends at capacity; the next one starts when the vector has grown past it.
-  std::vector<Slice>& slices = trace_.mutable_slices();
-  const size_t end = std::min(slices.capacity(), slices.size() + kPopulateWindow);
-  internal::PopulateForWrite(slices.data() + slices.size(), (end - slices.size()) * sizeof(Slice));
-  populate_at_ = std::max(end, slices.size() + 1);
+  populate_at_ = internal::PopulateAhead(trace_.mutable_slices());
 }
 
 }  // namespace scopetrace::exporters

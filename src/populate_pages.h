@@ -15,8 +15,10 @@
 #include <unistd.h>
 #endif
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace scopetrace::internal {
 
@@ -33,6 +35,16 @@ inline void PopulateForWrite(const void* data, size_t bytes) {
   (void)data;
   (void)bytes;
 #endif
+}
+
+// Maps the next `window_bytes` of `v`'s spare capacity (or what is left of it) for
+// writing, for a writer that fills `v` by push_back. Returns the size at which the next
+// window is due: past the end of this one, and always past the current size.
+template <typename T>
+size_t PopulateAhead(std::vector<T>& v, size_t window_bytes = size_t{8} << 20) {
+  const size_t end = std::min(v.capacity(), v.size() + window_bytes / sizeof(T));
+  PopulateForWrite(v.data() + v.size(), (end - v.size()) * sizeof(T));
+  return std::max(end, v.size() + 1);
 }
 
 }  // namespace scopetrace::internal
