@@ -122,6 +122,7 @@ void Collector::Run() {
     }
     size_t drained = 0;
     for (size_t i = 0; i < threads_.size(); ++i) {
+      if (!heads_[i].exited) threads_[i]->MapRingAhead(heads_[i].head);
       drained += DrainThread(*threads_[i], heads_[i]);
     }
     const int64_t round_ns = static_cast<int64_t>(MonotonicNs());

@@ -1,5 +1,7 @@
 // Internal: maps memory for writing ahead of the code that fills it.
 //
+// Threads' rings: their first lap would otherwise fault a page per ~170 records in the
+// instrumented thread's hot path (ThreadState::MapRingAhead).
 // The trace readers fill hundreds of MiB of fresh slice storage. Faulting it in one 4 KiB
 // page at a time costs a kernel entry per page; one madvise(MADV_POPULATE_WRITE) per
 // window of several MiB maps the same pages in a fraction of the time. (Huge pages were
@@ -31,6 +33,23 @@ inline void PopulateForWrite(const void* data, size_t bytes) {
   const uintptr_t begin = (first + page - 1) & ~(page - 1);
   const uintptr_t end = (first + bytes) & ~(page - 1);
   if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
+#else
+  (void)data;
+  (void)bytes;
+#endif
+}
+
+// Maps every page that [data, data + bytes) touches, partial pages at either end included,
+// for writing. For memory another thread may be writing right now (a thread's ring):
+// populating never changes a byte, it only maps what is not mapped yet. The range must lie
+// in one live allocation, so the pages it touches are part of the process's mappings.
+inline void PopulateCoveringForWrite(const void* data, size_t bytes) {
+#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
+  static const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto first = reinterpret_cast<uintptr_t>(data);
+  const uintptr_t begin = first & ~(page - 1);
+  const uintptr_t end = (first + bytes + page - 1) & ~(page - 1);
+  if (bytes > 0) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
 #else
   (void)data;
   (void)bytes;

@@ -8,6 +8,7 @@
 #include <new>
 
 #include "scopetrace/instrument.h"
+#include "src/populate_pages.h"
 
 namespace scopetrace {
 
@@ -41,9 +42,36 @@ int64_t CurrentTid() {
   return t_tid;
 }
 
+namespace {
+
+// Mapped when a thread registers (its first event, already the slow path), so the
+// records it writes before the collector's next round (1-8 ms) do not fault: ~5400
+// records. More would cost every thread that records only a few events this much memory.
+constexpr size_t kInitialMappedBytes = 128 * 1024;
+
+}  // namespace
+
 ThreadState::ThreadState(int64_t tid, uint64_t capacity)
     // Not value-initialized: a large ring costs no resident memory until it is written.
-    : tid(tid), storage(new Record[capacity]), ring(storage.get(), capacity) {}
+    : tid(tid), storage(new Record[capacity]), ring(storage.get(), capacity) {
+  mapped_bytes_ = std::min(kInitialMappedBytes, capacity * sizeof(Record));
+  PopulateCoveringForWrite(storage.get(), mapped_bytes_);
+}
+
+void ThreadState::MapRingAhead(uint64_t head) {
+  const size_t ring_bytes = ring.capacity() * sizeof(Record);
+  if (mapped_bytes_ >= ring_bytes) return;
+  // Four rounds' worth of the thread's rate ahead (the collector's cadence aims at 1/8 of
+  // the ring a round), at least the initial window, at most a quarter of the ring.
+  const size_t written = (head - head_last_round_) * sizeof(Record);
+  head_last_round_ = head;
+  const size_t ahead = std::clamp(4 * written, kInitialMappedBytes, ring_bytes / 4);
+  const size_t want = std::min(ring_bytes, static_cast<size_t>(head) * sizeof(Record) + ahead);
+  if (want <= mapped_bytes_) return;
+  PopulateCoveringForWrite(reinterpret_cast<const char*>(storage.get()) + mapped_bytes_,
+                           want - mapped_bytes_);
+  mapped_bytes_ = want;
+}
 
 ThreadRegistry& ThreadRegistry::Get() {
   static ThreadRegistry* registry = new ThreadRegistry();  // never destroyed: threads may

@@ -195,39 +195,43 @@ TEST(InferenceAppTest, NaiveIsHostBoundAndTunedIsFasterAndNotHostBound) {
 }
 
 TEST(LatencyBaselineTest, PrintsPercentilesAndKnee) {
-  SampleCpuShare();
-  const CommandResult run = RunCommand(Binary("latency_baseline") + " --quick");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("P50"));
-  EXPECT_THAT(run.output, HasSubstr("P90"));
-  EXPECT_THAT(run.output, HasSubstr("P99"));
-  // One row per batch size: batch, three durations, images/s.
-  for (int batch : {1, 2, 4, 8, 16, 32}) {
-    const std::regex row("\\n\\s*" + std::to_string(batch) + "\\s+[0-9.]+ (?:n|µ|m)?s\\s+");
-    EXPECT_TRUE(std::regex_search(run.output, row)) << "no row for batch " << batch << "\n"
-                                                    << run.output;
-  }
-  std::smatch knee;
-  if (!std::regex_search(run.output, knee,
-                         std::regex("knee: throughput stops growing at batch ([0-9]+)"))) {
-    EXPECT_THAT(run.output, HasSubstr("knee: none")) << run.output;
-    double share = 0;
-    if (!CpuAvailableForTimings(&share)) {
-      GTEST_SKIP() << "no knee found with only " << share << " of a core per thread";
-    }
-    FAIL() << "no knee found\n" << run.output;
-  }
   // The model saturates at 8 images. The host's noise moves the measured knee a little,
-  // and a starved CPU (late wake-ups from blocking copies) anywhere.
-  const int batch = std::stoi(knee[1]);
-  double share = 0;
-  if (!CpuAvailableForTimings(&share) && (batch < 4 || batch > 16)) {
-    GTEST_SKIP() << "knee at batch " << batch << " with only " << share
-                 << " of a core per thread: too little CPU for timings\n"
-                 << run.output;
+  // and a starved CPU (late wake-ups from blocking copies) anywhere; a test process
+  // running beside it can do that for one run (seen once under `ctest -j2` while another
+  // build shared the two vCPUs: "knee: none"), so the knee gets a few attempts, like the
+  // demo's timing verdict. The printed table is checked on every run.
+  constexpr int kKneeAttempts = 3;
+  std::string last_failure;
+  for (int attempt = 0; attempt < kKneeAttempts; ++attempt) {
+    SampleCpuShare();
+    const CommandResult run = RunCommand(Binary("latency_baseline") + " --quick");
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+    EXPECT_THAT(run.output, HasSubstr("P50"));
+    EXPECT_THAT(run.output, HasSubstr("P90"));
+    EXPECT_THAT(run.output, HasSubstr("P99"));
+    // One row per batch size: batch, three durations, images/s.
+    for (int batch : {1, 2, 4, 8, 16, 32}) {
+      const std::regex row("\\n\\s*" + std::to_string(batch) + "\\s+[0-9.]+ (?:n|µ|m)?s\\s+");
+      EXPECT_TRUE(std::regex_search(run.output, row)) << "no row for batch " << batch << "\n"
+                                                      << run.output;
+    }
+    std::smatch knee;
+    if (!std::regex_search(run.output, knee,
+                           std::regex("knee: throughput stops growing at batch ([0-9]+)"))) {
+      EXPECT_THAT(run.output, HasSubstr("knee: none")) << run.output;
+      last_failure = "no knee found\n" + run.output;
+      continue;
+    }
+    const int batch = std::stoi(knee[1]);
+    if (batch >= 4 && batch <= 16) return;
+    last_failure = "knee at batch " + std::to_string(batch) + ", outside 4..16\n" + run.output;
   }
-  EXPECT_GE(batch, 4) << run.output;
-  EXPECT_LE(batch, 16) << run.output;
+  double share = 0;
+  if (!CpuAvailableForTimings(&share)) {
+    GTEST_SKIP() << "only " << share << " of a core per thread: too little CPU for timings; "
+                 << "last attempt: " << last_failure;
+  }
+  FAIL() << "after " << kKneeAttempts << " attempts: " << last_failure;
 }
 
 TEST(MatmulSweepTest, TraceTflopsMatchTheRooflineModel) {

@@ -78,7 +78,9 @@ struct ProfilerOptions {
   std::function<void(const Trace&)> on_trace_ready;
   // Default: the host name.
   std::string worker_name;
-  // Ring buffer per thread. A full ring drops (and counts) events, it never blocks.
+  // Ring buffer per thread. A full ring drops (and counts) events, it never blocks. The
+  // size is rounded up to a power of two of 24-byte records (the default: 6 MiB, 262 144
+  // records); a thread's pages are mapped as it fills them, ahead of it, off its hot path.
   size_t buffer_kib_per_thread = 4096;
   // The share of wall time the profiler may cost; over it the trace says so.
   double overhead_budget_percent = 1.0;
