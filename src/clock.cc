@@ -92,7 +92,9 @@ void TickClock::Append(const Pair& pair) {
   }
 }
 
-int64_t TickClock::ToNs(uint64_t ticks) const {
+int64_t TickClock::ToNsOutsideSegment(uint64_t ticks) const {
+  // A valid segment lies within the pairs, so a value ToNs converted in its
+  // segment would convert the same way here.
   if (!g_ticks_from_tsc || pairs_.empty()) return static_cast<int64_t>(ticks);
   auto extrapolate = [&](const Pair& from) {
     const double delta = static_cast<double>(static_cast<int64_t>(ticks - from.ticks));
@@ -100,12 +102,8 @@ int64_t TickClock::ToNs(uint64_t ticks) const {
   };
   if (ticks <= pairs_.front().ticks) return extrapolate(pairs_.front());
   if (ticks >= pairs_.back().ticks) return extrapolate(pairs_.back());
-  if (ticks < segment_.lo_ticks || ticks >= segment_.hi_ticks) FindSegment(ticks);
-  const uint64_t delta = ticks - segment_.lo_ticks;
-  const auto scaled = static_cast<uint64_t>(
-      (static_cast<unsigned __int128>(delta) * segment_.ns_per_tick_q32 + (uint64_t{1} << 31)) >>
-      32);
-  return segment_.lo_ns + static_cast<int64_t>(scaled);
+  FindSegment(ticks);
+  return InSegment(ticks);
 }
 
 void TickClock::FindSegment(uint64_t ticks) const {

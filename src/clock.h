@@ -29,7 +29,16 @@ class TickClock {
   // Takes a fresh pair (a few clock reads). Every tick value read before this call can
   // then be converted by interpolation.
   void Sample();
-  int64_t ToNs(uint64_t ticks) const;
+  // Inline for the common case, a tick value inside the cached segment (two compares and
+  // a multiply): the collector converts two values per event, and the out-of-line call
+  // with its range checks was a quarter of the collector thread's time in a profile of
+  // the streamed 10 M events/s capture.
+  int64_t ToNs(uint64_t ticks) const {
+    if (ticks >= segment_.lo_ticks && ticks < segment_.hi_ticks) [[likely]] {
+      return InSegment(ticks);
+    }
+    return ToNsOutsideSegment(ticks);
+  }
   double ns_per_tick() const { return ns_per_tick_; }
   bool uses_tsc() const;
 
@@ -53,6 +62,14 @@ class TickClock {
     uint64_t ns_per_tick_q32 = 0;
   };
   void FindSegment(uint64_t ticks) const;
+  int64_t ToNsOutsideSegment(uint64_t ticks) const;
+  int64_t InSegment(uint64_t ticks) const {
+    const uint64_t delta = ticks - segment_.lo_ticks;
+    const auto scaled = static_cast<uint64_t>(
+        (static_cast<unsigned __int128>(delta) * segment_.ns_per_tick_q32 + (uint64_t{1} << 31)) >>
+        32);
+    return segment_.lo_ns + static_cast<int64_t>(scaled);
+  }
   mutable Segment segment_;
   double ns_per_tick_ = 1.0;
 };
