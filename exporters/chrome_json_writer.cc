@@ -5,12 +5,15 @@
 //    "displayTimeUnit":"ns",
 //    "scopetrace":{ metadata, process and track layout (json_trace_metadata.h) }}
 //
-// Timestamps are written as exact decimal microseconds from integer nanoseconds. All text
-// goes through AppendJsonString, so the file is valid JSON and valid UTF-8 for any bytes.
+// Timestamps are written as exact decimal microseconds from integer nanoseconds (a few
+// durations a fraction of a nanosecond short, for importers that add in doubles: see
+// json_dur_nudges.h). All text goes through AppendJsonString, so the file is valid JSON
+// and valid UTF-8 for any bytes.
 
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "exporters/json_dur_nudges.h"
 #include "exporters/json_flow.h"
 #include "exporters/json_output.h"
 #include "exporters/json_trace_metadata.h"
@@ -53,7 +56,8 @@ class EventWriter {
       out_.Int(track.sort_index);
       out_.Raw("}}");
     }
-    for (const Slice& slice : trace_.slices()) WriteSlice(slice);
+    const std::vector<uint16_t> nudges = json::DurNudgesPs(trace_, FileTid);
+    for (size_t i = 0; i < trace_.slices().size(); ++i) WriteSlice(trace_.slices()[i], nudges[i]);
     for (const Instant& instant : trace_.instants()) {
       Begin("I", trace_.str(instant.category), trace_.str(instant.name), track(instant.track),
             instant.ts_ns);
@@ -140,7 +144,8 @@ class EventWriter {
     out_.Char('}');
   }
 
-  void WriteSlice(const Slice& slice) {
+  // `nudge_ps`: picoseconds off the written dur (json_dur_nudges.h), almost always 0.
+  void WriteSlice(const Slice& slice, uint16_t nudge_ps) {
     const Track& t = track(slice.track);
     // Device ops carry their kind as category, whatever the producer interned.
     const std::string_view cat = slice.op_kind != DeviceOpKind::kNone
@@ -148,7 +153,7 @@ class EventWriter {
                                      : trace_.str(slice.category);
     Begin("X", cat, trace_.str(slice.name), t, slice.start_ns);
     out_.Raw(",\"dur\":");
-    out_.Micros(slice.dur_ns < 0 ? 0 : slice.dur_ns);
+    out_.MicrosLessPicos(slice.dur_ns < 0 ? 0 : slice.dur_ns, nudge_ps);
     WriteArgs(slice.args, slice.correlation_id);
     out_.Char('}');
     if (slice.flow_in == 0 && slice.flow_out == 0) return;

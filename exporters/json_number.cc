@@ -116,7 +116,9 @@ bool ParseHexUint64(std::string_view text, uint64_t* out) {
 
 bool ParseMicrosAsNs(std::string_view text, int64_t* ns) {
   // The common spelling, "-?digits[.ddd]" with at most 15 integer digits, is exact in int64
-  // arithmetic; everything else (more fraction digits, exponents) takes the general path.
+  // arithmetic, and so is ".dddddd" (our writer's durations a few picoseconds short, see
+  // json_dur_nudges.h), rounded half away from zero like the general path; everything else
+  // (more fraction digits, exponents) takes the general path.
   // One pass: every event has a timestamp, most a duration.
   {
     auto digit = [](char c) { return static_cast<unsigned>(c - '0') <= 9; };
@@ -142,10 +144,14 @@ bool ParseMicrosAsNs(std::string_view text, int64_t* ns) {
         simple = true;
       } else if (*p == '.') {
         const char* const frac = ++p;
-        while (p != end && p - frac < 4 && digit(*p)) sub = sub * 10 + (*p++ - '0');
+        while (p != end && p - frac < 7 && digit(*p)) sub = sub * 10 + (*p++ - '0');
         const ptrdiff_t frac_len = p - frac;
         if (p == end && frac_len <= 3) {
           for (ptrdiff_t k = frac_len; k < 3; ++k) sub *= 10;
+          simple = true;
+        } else if (p == end && frac_len <= 6) {
+          for (ptrdiff_t k = frac_len; k < 6; ++k) sub *= 10;  // picoseconds
+          sub = sub / 1000 + (sub % 1000 >= 500 ? 1 : 0);
           simple = true;
         }
       }

@@ -101,6 +101,21 @@ void JsonOutput::Micros(int64_t ns) {
   }
 }
 
+void JsonOutput::MicrosLessPicos(int64_t ns, uint16_t ps) {
+  if (ps == 0) {
+    Micros(ns);
+    return;
+  }
+  const uint64_t picos = static_cast<uint64_t>(ns) * 1000 - ps;
+  Uint(picos / 1'000'000);
+  char text[7] = {'.'};
+  uint64_t frac = picos % 1'000'000;
+  for (int i = 6; i >= 1; --i, frac /= 10) text[i] = static_cast<char>('0' + frac % 10);
+  size_t len = 7;
+  while (text[len - 1] == '0') --len;  // ps > 0 and < 1000: a non-zero digit remains
+  buffer_.append(text, len);
+}
+
 void JsonOutput::String(std::string_view text) {
   AppendJsonString(text, &buffer_);
   MaybeFlush();

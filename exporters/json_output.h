@@ -42,6 +42,9 @@ class JsonOutput {
   void Bool(bool value) { Raw(value ? "true" : "false"); }
   // Integer nanoseconds as exact decimal microseconds: 1234567891 -> 1234567.891.
   void Micros(int64_t ns);
+  // `ns` (> 0) less `ps` picoseconds as exact decimal microseconds: (14248, 1) -> 14.247999
+  // (see json_dur_nudges.h).
+  void MicrosLessPicos(int64_t ns, uint16_t ps);
   // A quoted, escaped, UTF-8 sanitized string (see AppendJsonString).
   void String(std::string_view text);
 
