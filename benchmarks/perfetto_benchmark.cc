@@ -304,7 +304,13 @@ void BM_StreamingEncoder(benchmark::State& state) {
     uint64_t emitted[2] = {0, 0};
     events = 0;
     {
-      internal::StreamingPipeline pipeline(*std::move(sink), &cpu_ns);
+      absl::StatusOr<std::unique_ptr<internal::StreamingPipeline>> started =
+          internal::StreamingPipeline::Start(*std::move(sink), &cpu_ns);
+      if (!started.ok()) {
+        state.SkipWithError(std::string(started.status().message()).c_str());
+        break;
+      }
+      internal::StreamingPipeline& pipeline = **started;
       // The compression thread's share, apart (the pipeline would add it to cpu_ns).
       raw_sink->CountBackgroundCpuInto(&zstd_ns);
       for (int c = 0; c < kChunks; ++c) {

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "src/background_thread.h"
 
 namespace scopetrace::exporters {
 namespace {
@@ -59,7 +60,13 @@ absl::StatusOr<std::unique_ptr<PerfettoOutput>> PerfettoOutput::Open(const std::
   auto output = std::unique_ptr<PerfettoOutput>(new PerfettoOutput(path, file, cctx));
   if (background && zstd) {
     output->bg_ = std::make_unique<Background>();
-    output->bg_->thread = std::thread([p = output.get()] { p->RunBackground(); });
+    // Without a thread to spare the caller compresses, as without `background`: the same
+    // bytes, only on the encoding thread.
+    if (!internal::StartThread(output->bg_->thread, "scopetrace zstd", [p = output.get()] {
+           p->RunBackground();
+         }).ok()) {
+      output->bg_.reset();
+    }
   }
   return output;
 }

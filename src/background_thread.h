@@ -10,6 +10,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 
 namespace scopetrace::internal {
 
@@ -21,6 +29,21 @@ inline int64_t ThisThreadCpuNs() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+// Starts `body` on `thread`. A process out of threads (or of address space for a stack)
+// makes std::thread throw std::system_error; this returns it as a Status instead, so that
+// start() can report it and a streamed cycle can fall back, rather than the exception
+// ending the process (on a background thread nothing could catch it).
+template <typename Body>
+absl::Status StartThread(std::thread& thread, std::string_view what, Body&& body) {
+  try {
+    thread = std::thread(std::forward<Body>(body));
+  } catch (const std::system_error& e) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("cannot start the ", std::string(what), " thread: ", e.what()));
+  }
+  return absl::OkStatus();
 }
 
 // A background thread's CPU time, published by the thread and read by stats().

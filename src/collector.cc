@@ -5,6 +5,7 @@
 
 #include "absl/time/time.h"
 #include "scopetrace/instrument.h"
+#include "src/background_thread.h"
 
 namespace scopetrace::internal {
 namespace {
@@ -46,8 +47,8 @@ Collector::~Collector() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Collector::Start() {
-  thread_ = std::thread([this] { Run(); });
+absl::Status Collector::Start() {
+  return StartThread(thread_, "scopetrace collector", [this] { Run(); });
 }
 
 uint64_t Collector::PostBoundary(Boundary boundary) {
@@ -254,12 +255,11 @@ std::unique_ptr<CycleBuilder> Collector::NewCycle(int64_t index, int64_t start_n
       outputs.emplace_back(format, session_.path_for(index, format));
     }
     absl::StatusOr<std::unique_ptr<StreamingSink>> sink = StreamingSink::Open(outputs);
-    if (sink.ok()) {
-      builder->AttachSink(std::move(*sink));
-    } else {
+    const absl::Status status = sink.ok() ? builder->AttachSink(std::move(*sink)) : sink.status();
+    if (!status.ok()) {
       // The cycle is then kept in memory and written whole at its end.
       std::fprintf(stderr, "scopetrace: cycle %lld cannot stream: %s\n",
-                   static_cast<long long>(index), std::string(sink.status().message()).c_str());
+                   static_cast<long long>(index), std::string(status.message()).c_str());
     }
   }
   return builder;

@@ -54,7 +54,7 @@ class Collector {
             std::function<void(FinishedCycle)> on_cycle);
   ~Collector();
 
-  void Start();
+  absl::Status Start();  // fails only when no thread can be started
   // Stamps `boundary` with the current ticks (under the lock) and queues it; returns the
   // stamp. Callers change the capture state after this returns.
   uint64_t PostBoundary(Boundary boundary);

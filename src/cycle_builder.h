@@ -86,10 +86,15 @@ class CycleBuilder {
   Trace& trace() { return *trace_; }
 
   // Streaming: once at least `min_events` are held, hands them to the sink's encoding
-  // thread (StreamingPipeline). A failure abandons the sink and is kept for the end.
-  void AttachSink(std::unique_ptr<StreamingSink> sink) {
-    pipeline_ =
-        std::make_unique<StreamingPipeline>(std::move(sink), session_.stream_encoder_cpu_ns);
+  // thread (StreamingPipeline). A failure abandons the sink and is kept for the end. When
+  // the encoding thread cannot start, the sink is abandoned at once and the error returned:
+  // the cycle then stays in memory and is written whole at its end.
+  absl::Status AttachSink(std::unique_ptr<StreamingSink> sink) {
+    absl::StatusOr<std::unique_ptr<StreamingPipeline>> pipeline =
+        StreamingPipeline::Start(std::move(sink), session_.stream_encoder_cpu_ns);
+    if (!pipeline.ok()) return pipeline.status();
+    pipeline_ = *std::move(pipeline);
+    return absl::OkStatus();
   }
   void FlushToSink(size_t min_events);
 

@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "absl/strings/str_cat.h"
+#include "src/background_thread.h"
 
 namespace scopetrace::internal {
 
@@ -12,8 +13,8 @@ Exporter::Exporter(std::function<absl::Status(FinishedCycle&)> export_cycle)
 
 Exporter::~Exporter() { Finish(); }
 
-void Exporter::Start() {
-  thread_ = std::thread([this] { Run(); });
+absl::Status Exporter::Start() {
+  return StartThread(thread_, "scopetrace export", [this] { Run(); });
 }
 
 void Exporter::Enqueue(FinishedCycle cycle) {

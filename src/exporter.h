@@ -28,7 +28,7 @@ class Exporter {
   explicit Exporter(std::function<absl::Status(FinishedCycle&)> export_cycle);
   ~Exporter();
 
-  void Start();
+  absl::Status Start();  // fails only when no thread can be started
   // Queues a cycle for export; waits while kMaxQueuedCycles are queued already.
   void Enqueue(FinishedCycle cycle);
   // Exports everything queued, then ends the thread.

@@ -173,14 +173,20 @@ class Profiler::Impl {
     }
     exporter_ = std::make_unique<internal::Exporter>(
         [this](internal::FinishedCycle& cycle) { return ExportCycle(cycle); });
-    exporter_->Start();
+    if (absl::Status s = exporter_->Start(); !s.ok()) {
+      AbandonStart();
+      return s;
+    }
     session_.storage_pool = &exporter_->storage_pool();
     stream_encoder_cpu_ns_.store(0, std::memory_order_relaxed);
     session_.stream_encoder_cpu_ns = &stream_encoder_cpu_ns_;
     collector_ = std::make_unique<internal::Collector>(
         session_, clock_, devices_->hooks(),
         [this](internal::FinishedCycle cycle) { exporter_->Enqueue(std::move(cycle)); });
-    collector_->Start();
+    if (absl::Status s = collector_->Start(); !s.ok()) {
+      AbandonStart();
+      return s;
+    }
 
     step_ = 0;
     action_ = ActionFor(0);
@@ -191,6 +197,16 @@ class Profiler::Impl {
     g_capture_enabled.store(Captures(action_) ? 1 : 0, std::memory_order_relaxed);
     InstallExitHandlerOnce();
     return absl::OkStatus();
+  }
+
+  // Undoes a start() that could not start its threads: nothing was captured yet.
+  void AbandonStart() {
+    devices_->Stop();
+    collector_.reset();
+    if (exporter_) exporter_->Finish();
+    exporter_.reset();
+    devices_.reset();
+    g_active_profiler.store(nullptr);
   }
 
   void Step() {

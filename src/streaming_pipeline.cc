@@ -11,7 +11,17 @@ StreamingPipeline::StreamingPipeline(std::unique_ptr<StreamingSink> sink,
     : sink_(std::move(sink)), cpu_ns_(cpu_ns) {
   // The compression threads' share of the encoding counts with this thread's.
   if (cpu_ns_ != nullptr) sink_->CountBackgroundCpuInto(cpu_ns_);
-  thread_ = std::thread([this] { Run(); });
+}
+
+absl::StatusOr<std::unique_ptr<StreamingPipeline>> StreamingPipeline::Start(
+    std::unique_ptr<StreamingSink> sink, std::atomic<int64_t>* cpu_ns) {
+  std::unique_ptr<StreamingPipeline> pipeline(new StreamingPipeline(std::move(sink), cpu_ns));
+  if (absl::Status status = StartThread(pipeline->thread_, "scopetrace stream encoder",
+                                        [p = pipeline.get()] { p->Run(); });
+      !status.ok()) {
+    return status;
+  }
+  return pipeline;
 }
 
 StreamingPipeline::~StreamingPipeline() {
@@ -20,7 +30,7 @@ StreamingPipeline::~StreamingPipeline() {
     stopping_ = true;
     cv_.notify_all();
   }
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 void StreamingPipeline::SyncMirror(const Trace& cycle) {

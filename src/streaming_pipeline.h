@@ -27,6 +27,7 @@
 #include <thread>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "scopetrace/trace.h"
 #include "src/streaming_sink.h"
 
@@ -34,10 +35,11 @@ namespace scopetrace::internal {
 
 class StreamingPipeline {
  public:
-  // `cpu_ns`, if given, accumulates the encoding thread's CPU time when it ends, and the
-  // sink's compression threads' when they end (when the sink is finished or dropped).
-  explicit StreamingPipeline(std::unique_ptr<StreamingSink> sink,
-                             std::atomic<int64_t>* cpu_ns = nullptr);
+  // Starts the encoding thread. `cpu_ns`, if given, accumulates its CPU time when it ends,
+  // and the sink's compression threads' when they end (when the sink is finished or
+  // dropped). Fails only when no thread can be started; the sink is then abandoned.
+  static absl::StatusOr<std::unique_ptr<StreamingPipeline>> Start(
+      std::unique_ptr<StreamingSink> sink, std::atomic<int64_t>* cpu_ns = nullptr);
   // Stops the thread; a sink not taken by Close() is abandoned (its files removed).
   ~StreamingPipeline();
 
@@ -54,6 +56,7 @@ class StreamingPipeline {
   uint64_t events_submitted() const { return submitted_; }
 
  private:
+  StreamingPipeline(std::unique_ptr<StreamingSink> sink, std::atomic<int64_t>* cpu_ns);
   void Run();
   // Copies what `cycle` gained since the last chunk (strings, processes, tracks).
   void SyncMirror(const Trace& cycle);

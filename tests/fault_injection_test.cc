@@ -5,6 +5,7 @@
 // is in the trace or counted as dropped, and every failure is reported.
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -305,6 +306,88 @@ TEST(FaultTest, ForkWhileCapturing) {
   EXPECT_EQ(CountSlices(trace, "after_fork"), 10u);
   EXPECT_EQ(CountSlices(trace, "in_child"), 0u);
   EXPECT_EQ(CountSlices(trace, "worker") + trace.metadata().dropped_events, worker_events.load());
+}
+
+// Threads refused: a process out of threads (or of address space for their stacks) makes
+// start() return an error rather than the std::system_error ending the process, and a
+// streamed cycle falls back to memory and is written whole. In a child whose default
+// thread stack is made 1 TiB (pthread_setattr_default_np), so every new thread fails.
+bool RefuseNewThreads(bool refuse) {
+  static size_t usual_stack = [] {
+    pthread_attr_t attr;
+    size_t size = 8 << 20;
+    if (pthread_getattr_default_np(&attr) == 0) {
+      pthread_attr_getstacksize(&attr, &size);
+      pthread_attr_destroy(&attr);
+    }
+    return size;
+  }();
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, refuse ? size_t{1} << 40 : usual_stack);
+  const bool ok = pthread_setattr_default_np(&attr) == 0;
+  pthread_attr_destroy(&attr);
+  return ok;
+}
+
+TEST(FaultTest, NoThreadsIsAnErrorNotACrash) {
+  TempDir tmp;
+  const int status = RunInChild([&]() -> int {
+    if (!RefuseNewThreads(true)) return 2;
+    {
+      Profiler profiler({.output_dir = tmp.path(), .worker_name = "w"});
+      const absl::Status started = profiler.start();
+      if (started.ok()) return 3;  // a thread could start after all: nothing is tested
+      if (started.code() != absl::StatusCode::kResourceExhausted) return 4;
+      if (std::string(started.message()).find("cannot start the scopetrace") == std::string::npos) {
+        return 5;
+      }
+      if (profiler.running()) return 6;
+    }
+    // Nothing was left half started: with threads again, a profiler starts and captures.
+    if (!RefuseNewThreads(false)) return 7;
+    Profiler profiler({.output_dir = tmp.path(), .worker_name = "w"});
+    if (!profiler.start().ok()) return 8;
+    for (int i = 0; i < 100; ++i) {
+      SCOPETRACE_SCOPE("after");
+    }
+    profiler.stop();
+    absl::StatusOr<Trace> trace = ReadTrace(CyclePath(tmp.path(), 0));
+    if (!trace.ok() || CountSlices(*trace, "after") != 100) return 9;
+    return 0;
+  });
+  ASSERT_EQ(status, 0) << (status == -1 ? "child hung" : "child failed");
+}
+
+TEST(FaultTest, StreamedCycleWithoutThreadsIsWrittenWhole) {
+  TempDir tmp;
+  constexpr int kScopes = 1000;
+  const int status = RunInChild([&]() -> int {
+    Profiler profiler({.schedule = Schedule{.wait = 1, .active = 2},
+                       .output_dir = tmp.path(),
+                       .formats = Format::kPerfettoZstd,
+                       .worker_name = "w",
+                       .streaming = true});
+    if (!profiler.start().ok()) return 2;
+    // Profiler threads are up; the recorded cycle's streaming threads (encoder, zstd) are
+    // started when it begins, and are refused.
+    if (!RefuseNewThreads(true)) return 3;
+    profiler.step();  // WAIT -> RECORD
+    for (int i = 0; i < kScopes; ++i) {
+      SCOPETRACE_SCOPE("work");
+    }
+    profiler.step();
+    profiler.step();  // the cycle ends
+    profiler.stop();
+    RefuseNewThreads(false);
+    const std::string path = tmp.path() + "/w." + std::to_string(getpid()) + ".cycle0.pftrace.zst";
+    absl::StatusOr<Trace> trace = ReadTrace(path);
+    if (!trace.ok()) return 4;
+    if (CountSlices(*trace, "work") + trace->metadata().dropped_events != kScopes) return 5;
+    if (CountSlices(*trace, "work") == 0) return 6;
+    return 0;
+  });
+  ASSERT_EQ(status, 0) << (status == -1 ? "child hung" : "child failed");
 }
 
 // Thousands of threads come and go during one capture: every event is in the trace or

@@ -132,7 +132,10 @@ TEST(StreamingTest, PipelineEncodesUnsortedChunks) {
   Trace expected;
   absl::StatusOr<std::unique_ptr<internal::StreamingSink>> done;
   {
-    internal::StreamingPipeline pipeline(*std::move(sink), &cpu_ns);
+    absl::StatusOr<std::unique_ptr<internal::StreamingPipeline>> started =
+        internal::StreamingPipeline::Start(*std::move(sink), &cpu_ns);
+    ASSERT_TRUE(started.ok()) << started.status();
+    internal::StreamingPipeline& pipeline = **started;
     for (int chunk = 0; chunk < 2; ++chunk) {
       const TrackId track = cycle.add_track(Track{.kind = TrackKind::kThread,
                                                   .pid = 7,

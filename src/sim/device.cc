@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "scopetrace/instrument.h"
+#include "src/background_thread.h"
 #include "src/sim/clock_model.h"
 #include "src/sim/device_state.h"
 #include "src/sim/host_slice.h"
@@ -279,7 +280,16 @@ absl::Status Device::start() {
   s.stopping = false;
   // The memory counter starts at the value in use, not at the first change.
   s.memory_samples.push_back({s.clock.TicksAt(host_now_ns()), s.in_use});
-  if (!options_.virtual_time) s.driver = std::thread([this] { DriverLoop(); });
+  if (!options_.virtual_time) {
+    if (absl::Status status = si::StartThread(s.driver, absl::StrCat(options_.name, " driver"),
+                                              [this] { DriverLoop(); });
+        !status.ok()) {
+      s.started = false;
+      s.recording = false;
+      s.memory_samples.pop_back();
+      return status;
+    }
+  }
   return absl::OkStatus();
 }
 
