@@ -8,12 +8,13 @@
 # Build time is what makes the run long, so: line tables only (-g1 / -gline-tables-only: enough
 # for sanitizer stack traces and gtest failures, a third less compile time than -g), -O1
 # under the sanitizers, and one clang build (address,undefined + fuzzer-no-link coverage)
-# serves both the ASan stage and the fuzz stage.
+# serves both the ASan stage and the fuzz stage. And the common headers are parsed as few
+# times as we can (unity batches, precompiled headers: see fast_build below).
 # SCOPETRACE_TEST_STAGES="main asan tsan fuzz" selects stages; SCOPETRACE_FUZZ_SECONDS
 # sets each fuzzer's budget (default 20).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh clang libclang-rt-14-dev chromium || exit 2
+bash scripts/install-deps.sh clang libclang-rt-14-dev lld chromium || exit 2
 
 stages=${SCOPETRACE_TEST_STAGES:-"main asan tsan fuzz"}
 jobs=$(nproc)
@@ -77,13 +78,20 @@ children_cpu() {
 # tests time real work).
 main_flags="-O2 -g1 -DNDEBUG"
 sanitizer_flags="-O1 -g1 -DNDEBUG"
+# Every stage's build parses the common headers less often, by compiling the library in
+# unity batches and precompiling the headers of the tests (and of the tool, examples and
+# benchmarks): together about half the CPU of compiling file by file. The price, a missing
+# #include going unnoticed, is paid here and not in developers' builds, which leave both
+# off. lld links the forty-odd executables in a quarter of ld.bfd's time.
+fast_build=(-DSCOPETRACE_UNITY_BUILD=ON -DSCOPETRACE_PRECOMPILE_HEADERS=ON
+  -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld)
 asan_built=0
 start=$SECONDS
 for stage in $stages; do
   stage_start=$SECONDS
   case $stage in
     main)
-      build build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      build build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo "${fast_build[@]}" \
         "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$main_flags" && run_ctest build/test
       ;;
     asan)
@@ -93,7 +101,7 @@ for stage in $stages; do
       # A build dir configured earlier with another compiler keeps it: start that one afresh.
       grep -qs "CMAKE_CXX_COMPILER:.*clang++" build/asan/CMakeCache.txt ||
         rm -rf build/asan/CMakeCache.txt build/asan/CMakeFiles
-      CC=clang CXX=clang++ build build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      CC=clang CXX=clang++ build build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo "${fast_build[@]}" \
         "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$sanitizer_flags" \
         -DSCOPETRACE_SANITIZE=address,undefined,fuzzer-no-link -DSCOPETRACE_BUILD_FUZZERS=ON \
         -DSCOPETRACE_BUILD_BENCHMARKS=OFF &&
@@ -103,7 +111,7 @@ for stage in $stages; do
       ;;
     tsan)
       # Only what runs threads against each other; the rest gains nothing from TSan.
-      build build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      build build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo "${fast_build[@]}" \
         "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$sanitizer_flags" -DSCOPETRACE_SANITIZE=thread \
         -DSCOPETRACE_BUILD_BENCHMARKS=OFF -DSCOPETRACE_BUILD_EXAMPLES=OFF \
         -DSCOPETRACE_BUILD_TOOLS=OFF \
