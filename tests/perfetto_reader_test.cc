@@ -236,6 +236,16 @@ TEST(PerfettoReader, PairsEventsOutOfTimeOrderLikeTraceProcessor) {
   EXPECT_EQ(t->tracks()[main].name, "main");
 }
 
+// The reader's slice order: grouped by track, each track by start, the longer first.
+void ExpectSlicesInModelOrder(const Trace& t) {
+  const std::vector<Slice>& read = t.slices();
+  for (size_t i = 1; i < read.size(); ++i) {
+    ASSERT_LE(std::tuple(read[i - 1].track, read[i - 1].start_ns, -read[i - 1].dur_ns),
+              std::tuple(read[i].track, read[i].start_ns, -read[i].dur_ns))
+        << "at " << i;
+  }
+}
+
 // Events of several tracks interleaved across packets, each track in time order (what the
 // writers produce): paired as they are read, then grouped by track in the model's order.
 TEST(PerfettoReader, InterleavedTracksComeOutGroupedAndSorted) {
@@ -262,12 +272,7 @@ TEST(PerfettoReader, InterleavedTracksComeOutGroupedAndSorted) {
     ASSERT_TRUE(t.ok()) << t.status();
     EXPECT_FALSE(t->metadata().truncated);
     EXPECT_EQ(Canonical(*t), Canonical(original));
-    const std::vector<Slice>& read = t->slices();
-    for (size_t i = 1; i < read.size(); ++i) {
-      ASSERT_LE(std::tuple(read[i - 1].track, read[i - 1].start_ns, -read[i - 1].dur_ns),
-                std::tuple(read[i].track, read[i].start_ns, -read[i].dur_ns))
-          << "at " << i;
-    }
+    ExpectSlicesInModelOrder(*t);
   }
 }
 
@@ -619,12 +624,7 @@ TEST(PerfettoReader, ChunkedFileComesOutGroupedAndSorted) {
   absl::StatusOr<Trace> t = ReadTrace(path);
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(Canonical(*t), Canonical(all));
-  const std::vector<Slice>& read = t->slices();
-  for (size_t i = 1; i < read.size(); ++i) {
-    ASSERT_LE(std::tuple(read[i - 1].track, read[i - 1].start_ns, -read[i - 1].dur_ns),
-              std::tuple(read[i].track, read[i].start_ns, -read[i].dur_ns))
-        << "at " << i;
-  }
+  ExpectSlicesInModelOrder(*t);
 }
 
 TEST(PerfettoReader, GarbageIsAnErrorNamingThePath) {
