@@ -24,19 +24,32 @@
 
 namespace scopetrace::internal {
 
-// Maps the whole pages inside [data, data + bytes) for writing in one call. Advice only: a
-// kernel without MADV_POPULATE_WRITE (before 5.14) refuses it, and the writes fault instead.
-inline void PopulateForWrite(const void* data, size_t bytes) {
+// Maps the pages [begin, end) (page-aligned addresses) for writing in one call. Advice
+// only: a kernel without MADV_POPULATE_WRITE (before 5.14) refuses it, and the writes fault
+// instead.
+inline void PopulatePagesForWrite(uintptr_t begin, uintptr_t end) {
 #if defined(__linux__) && defined(MADV_POPULATE_WRITE)
-  static const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const auto first = reinterpret_cast<uintptr_t>(data);
-  const uintptr_t begin = (first + page - 1) & ~(page - 1);
-  const uintptr_t end = (first + bytes) & ~(page - 1);
   if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
 #else
-  (void)data;
-  (void)bytes;
+  (void)begin;
+  (void)end;
 #endif
+}
+
+inline uintptr_t PageSize() {
+#if defined(__linux__)
+  static const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  return page;
+#else
+  return 4096;
+#endif
+}
+
+// Maps the whole pages inside [data, data + bytes) for writing.
+inline void PopulateForWrite(const void* data, size_t bytes) {
+  const uintptr_t page = PageSize();
+  const auto first = reinterpret_cast<uintptr_t>(data);
+  PopulatePagesForWrite((first + page - 1) & ~(page - 1), (first + bytes) & ~(page - 1));
 }
 
 // Maps every page that [data, data + bytes) touches, partial pages at either end included,
@@ -44,16 +57,10 @@ inline void PopulateForWrite(const void* data, size_t bytes) {
 // populating never changes a byte, it only maps what is not mapped yet. The range must lie
 // in one live allocation, so the pages it touches are part of the process's mappings.
 inline void PopulateCoveringForWrite(const void* data, size_t bytes) {
-#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
-  static const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  if (bytes == 0) return;
+  const uintptr_t page = PageSize();
   const auto first = reinterpret_cast<uintptr_t>(data);
-  const uintptr_t begin = first & ~(page - 1);
-  const uintptr_t end = (first + bytes + page - 1) & ~(page - 1);
-  if (bytes > 0) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
-#else
-  (void)data;
-  (void)bytes;
-#endif
+  PopulatePagesForWrite(first & ~(page - 1), (first + bytes + page - 1) & ~(page - 1));
 }
 
 // Maps the next `window_bytes` of `v`'s spare capacity (or what is left of it) for
