@@ -274,7 +274,7 @@ void EventEncoder::PutPendingInterned() {
   pending_.clear();
 }
 
-void EventEncoder::EncodeEnd(EventSequence& seq, int64_t ts) {
+[[gnu::always_inline]] inline void EventEncoder::PutEnd(EventSequence& seq, int64_t ts) {
   // Half of all packets: a fixed layout written in one go.
   const auto delta = static_cast<uint64_t>(ts - seq.clock);
   seq.clock = ts;
@@ -285,7 +285,8 @@ void EventEncoder::EncodeEnd(EventSequence& seq, int64_t ts) {
   buf_.Commit(PutDelta(p + 1, delta));
 }
 
-bool EventEncoder::EncodePlainBegin(EventSequence& seq, const Trace& chunk, const Edge& e) {
+[[gnu::always_inline]] inline bool EventEncoder::PutPlainBegin(EventSequence& seq,
+                                                               const Trace& chunk, const Edge& e) {
   const Slice& slice = chunk.slices()[e.index];
   if (!slice.args.empty() || slice.correlation_id != 0 || slice.flow_out != 0 ||
       slice.flow_in != 0 || (slice.category == 0 && slice.op_kind != DeviceOpKind::kNone)) {
@@ -316,6 +317,12 @@ bool EventEncoder::EncodePlainBegin(EventSequence& seq, const Trace& chunk, cons
   *p = Tag(pf::kTimestamp, kVarint);
   buf_.Commit(PutDelta(p + 1, delta));
   return true;
+}
+
+void EventEncoder::EncodeEnd(EventSequence& seq, int64_t ts) { PutEnd(seq, ts); }
+
+bool EventEncoder::EncodePlainBegin(EventSequence& seq, const Trace& chunk, const Edge& e) {
+  return PutPlainBegin(seq, chunk, e);
 }
 
 void EventEncoder::EncodeGeneral(EventSequence& seq, const Trace& chunk, const Edge& e) {
@@ -390,6 +397,51 @@ void EventEncoder::EncodeGeneral(EventSequence& seq, const Trace& chunk, const E
   }
   buf_.Commit(p);
   buf_.EndNested(packet);
+}
+
+void EventEncoder::EncodeNestedSlices(EventSequence& seq, const Trace& chunk,
+                                      const EventOrder::SliceRun& run,
+                                      absl::FunctionRef<void()> flush) {
+  const std::vector<Slice>& slices = chunk.slices();
+  open_ends_.clear();
+  // Encode's inline part, for an END (whose slice index the general path does not read).
+  auto end_edge = [&](int64_t ts) {
+    if (ts >= seq.clock && seq.id < 0x80) [[likely]] {
+      PutEnd(seq, ts);
+    } else {
+      EncodeGeneral(seq, chunk, Edge{ts, 0, EdgeKind::kEnd});
+    }
+  };
+  constexpr uint32_t kFlushEvery = 256;  // slices; the writer's flush threshold is far above
+  auto walk = [&](auto index_of) {
+    for (uint32_t i = 0; i < run.size(); ++i) {
+      const uint32_t s = index_of(i);
+      __builtin_prefetch(slices.data() + index_of(std::min(i + 8, run.size() - 1)));
+      const int64_t start = slices[s].start_ns;
+      const int64_t end = start + std::max<int64_t>(slices[s].dur_ns, 0);
+      while (!open_ends_.empty() && open_ends_.back() <= start) {
+        end_edge(open_ends_.back());
+        open_ends_.pop_back();
+      }
+      open_ends_.push_back(end);
+      const Edge begin{start, s, EdgeKind::kBegin};
+      if (start < seq.clock || seq.id >= 0x80 || !PutPlainBegin(seq, chunk, begin)) {
+        EncodeGeneral(seq, chunk, begin);
+      }
+      if (i % kFlushEvery == kFlushEvery - 1) flush();
+    }
+  };
+  // The chunk in order (a streamed capture's): indices count up, no index array to read.
+  if (run.order == nullptr) {
+    walk([&](uint32_t i) { return run.begin + i; });
+  } else {
+    walk([&](uint32_t i) { return run.order[run.begin + i]; });
+  }
+  while (!open_ends_.empty()) {
+    end_edge(open_ends_.back());
+    open_ends_.pop_back();
+  }
+  flush();
 }
 
 }  // namespace scopetrace::exporters

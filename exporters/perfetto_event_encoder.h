@@ -30,6 +30,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "exporters/perfetto_event_order.h"
 #include "exporters/proto_wire.h"
 #include "scopetrace/trace.h"
@@ -76,11 +77,21 @@ class EventEncoder {
     EncodeGeneral(seq, chunk, edge);
   }
 
+  // The BEGIN/END packets of one track's slices in the current chunk, `run` in walk order
+  // and nesting (EventOrder::SlicesNest): the walk is one stack of ends, and every edge is
+  // written as Encode writes it (the same bytes) without WalkSlices' per-edge lane
+  // bookkeeping. `flush` is called every few hundred slices, between two packets.
+  void EncodeNestedSlices(EventSequence& seq, const Trace& chunk, const EventOrder::SliceRun& run,
+                          absl::FunctionRef<void()> flush);
+
  private:
   // Both need edge.ts >= seq.clock and a one-byte sequence id.
   void EncodeEnd(EventSequence& seq, int64_t ts);
   // False (nothing written) when the slice is not plain or a name is new to the sequence.
   bool EncodePlainBegin(EventSequence& seq, const Trace& chunk, const Edge& edge);
+  // Their bodies, inlined into EncodeNestedSlices too (defined and used in the .cc only).
+  inline void PutEnd(EventSequence& seq, int64_t ts);
+  inline bool PutPlainBegin(EventSequence& seq, const Trace& chunk, const Edge& edge);
   void EncodeGeneral(EventSequence& seq, const Trace& chunk, const Edge& edge);
 
   // The fast paths (a string seen before in this chunk, an iid this sequence already has)
@@ -122,6 +133,7 @@ class EventEncoder {
     uint32_t global;
   };
   std::vector<Pending> pending_;
+  std::vector<int64_t> open_ends_;  // EncodeNestedSlices' stack
 };
 
 }  // namespace scopetrace::exporters

@@ -9,10 +9,11 @@ namespace {
 // track and in walk order within each track (what Trace::SortEvents produces; checked in
 // the same pass that counts, so a sorted chunk is read once), `order` with the indices
 // grouped by track (a counting sort: O(n)); the walk then sorts each track's range.
-// Events with an invalid track are dropped.
-template <typename Event, typename Before>
+// Events with an invalid track are dropped. `inspect(event, track changed)` sees every
+// event of that pass while the events are still in order.
+template <typename Event, typename Before, typename Inspect>
 bool GroupByTrack(const std::vector<Event>& events, size_t num_tracks, Before before,
-                  std::vector<uint32_t>& order, std::vector<uint32_t>& offsets) {
+                  Inspect inspect, std::vector<uint32_t>& order, std::vector<uint32_t>& offsets) {
   offsets.assign(num_tracks + 1, 0);
   bool in_order = true;
   for (size_t i = 0; i < events.size(); ++i) {
@@ -22,10 +23,13 @@ bool GroupByTrack(const std::vector<Event>& events, size_t num_tracks, Before be
       continue;
     }
     ++offsets[t + 1];
+    bool new_track = true;
     if (i > 0) {
       const Event& prev = events[i - 1];
       if (prev.track > t || (prev.track == t && before(events[i], prev))) in_order = false;
+      new_track = prev.track != t;
     }
+    if (in_order) inspect(events[i], new_track);
   }
   for (size_t t = 0; t < num_tracks; ++t) offsets[t + 1] += offsets[t];
   if (in_order) return true;
@@ -42,17 +46,55 @@ bool SliceBefore(const Slice& x, const Slice& y) {
   return x.start_ns != y.start_ns ? x.start_ns < y.start_ns : x.dur_ns > y.dur_ns;
 }
 
+// One step of the stack walk's lane 0 (ends as WalkSlices computes them: a negative
+// duration counts as 0): closes what ends by `s`'s start; false when `s` then does not lie
+// within the slice still open, which the walk would put on another lane.
+bool OpenNested(std::vector<int64_t>& ends, const Slice& s) {
+  const int64_t end = s.start_ns + std::max<int64_t>(s.dur_ns, 0);
+  while (!ends.empty() && ends.back() <= s.start_ns) ends.pop_back();
+  if (!ends.empty() && ends.back() < end) return false;
+  ends.push_back(end);
+  return true;
+}
+
 }  // namespace
 
 void EventOrder::Group(const Trace& chunk) {
   const size_t num_tracks = chunk.tracks().size();
-  slices_.identity =
-      GroupByTrack(chunk.slices(), num_tracks, SliceBefore, slices_.order, slices_.offsets);
+  // While the slices are in walk order, each track's go through lane 0 of the stack walk
+  // as they are counted: one that does not nest marks its track.
+  slices_nest_.assign(num_tracks, 1);
+  nest_ends_.clear();
+  auto check_nesting = [&](const Slice& s, bool new_track) {
+    if (new_track) nest_ends_.clear();
+    if (!OpenNested(nest_ends_, s)) slices_nest_[s.track] = 0;
+  };
+  slices_.identity = GroupByTrack(chunk.slices(), num_tracks, SliceBefore, check_nesting,
+                                  slices_.order, slices_.offsets);
   auto ts_before = [](const auto& a, const auto& b) { return a.ts_ns < b.ts_ns; };
-  instants_.identity =
-      GroupByTrack(chunk.instants(), num_tracks, ts_before, instants_.order, instants_.offsets);
-  counters_.identity =
-      GroupByTrack(chunk.counters(), num_tracks, ts_before, counters_.order, counters_.offsets);
+  auto nothing = [](const auto&, bool) {};
+  instants_.identity = GroupByTrack(chunk.instants(), num_tracks, ts_before, nothing,
+                                    instants_.order, instants_.offsets);
+  counters_.identity = GroupByTrack(chunk.counters(), num_tracks, ts_before, nothing,
+                                    counters_.order, counters_.offsets);
+}
+
+EventOrder::SliceRun EventOrder::SortedSlices(const Trace& chunk, TrackId t) {
+  auto sort = [&](uint32_t* idx, size_t n) { SortSlices(chunk, idx, n); };
+  const auto [begin, end] = slices_.Sorted(t, sort);
+  return SliceRun{
+      .order = slices_.identity ? nullptr : slices_.order.data(), .begin = begin, .end = end};
+}
+
+bool EventOrder::SlicesNest(const Trace& chunk, TrackId t) {
+  if (slices_.identity) return t < slices_nest_.size() && slices_nest_[t] != 0;
+  const SliceRun run = SortedSlices(chunk, t);
+  const std::vector<Slice>& slices = chunk.slices();
+  nest_ends_.clear();
+  for (uint32_t i = 0; i < run.size(); ++i) {
+    if (!OpenNested(nest_ends_, slices[run[i]])) return false;
+  }
+  return true;
 }
 
 void EventOrder::SortSlices(const Trace& chunk, uint32_t* idx, size_t n) {

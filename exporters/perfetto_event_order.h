@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "scopetrace/trace.h"
@@ -52,6 +53,25 @@ class EventOrder {
   template <typename Visit>
   void WalkSlices(const Trace& chunk, TrackId t, const std::vector<int64_t>* floors, Visit&& visit);
 
+  // Track t's slice indices in walk order, for a caller that walks them itself: the
+  // track's range is sorted first, as WalkSlices does, unless the chunk is in order.
+  struct SliceRun {
+    const uint32_t* order = nullptr;  // null: the chunk is in order, the indices are begin + i
+    uint32_t begin = 0, end = 0;
+    uint32_t size() const { return end - begin; }
+    uint32_t operator[](uint32_t i) const {
+      return order == nullptr ? begin + i : order[begin + i];
+    }
+  };
+  SliceRun SortedSlices(const Trace& chunk, TrackId t);
+
+  // Whether each of track t's slices lies within the one open before it, as scopes do:
+  // then a BEGIN/END walk of SortedSlices needs one stack and no second lane
+  // (EventEncoder::EncodeNestedSlices), which is what nearly every host thread's slices
+  // are. For a chunk in order Group found it in its pass; otherwise it costs a pass over
+  // the track's sorted slices.
+  bool SlicesNest(const Trace& chunk, TrackId t);
+
   // Calls visit(edge) for track `t`'s instants or counter samples (by `kind`), in time
   // order; equal timestamps keep the order the producer recorded them in.
   template <typename Visit>
@@ -64,17 +84,22 @@ class EventOrder {
     std::vector<uint32_t> order;
     std::vector<uint32_t> offsets;  // track t: order[offsets[t], offsets[t + 1])
     bool identity = false;
+    // Sorts track t's range (unless identity) and returns it.
+    template <typename Sort>
+    std::pair<uint32_t, uint32_t> Sorted(TrackId t, Sort sort) {
+      if (t + 1 >= offsets.size()) return {0, 0};
+      const uint32_t begin = offsets[t], end = offsets[t + 1];
+      if (!identity && begin != end) sort(order.data() + begin, end - begin);
+      return {begin, end};
+    }
     // Calls f(event index) for track t's events in walk order (sorting its range first).
     template <typename Sort, typename F>
     void ForEach(TrackId t, Sort sort, F&& f) {
-      if (t + 1 >= offsets.size()) return;
-      const uint32_t begin = offsets[t], end = offsets[t + 1];
+      const auto [begin, end] = Sorted(t, sort);
       if (identity) {
         for (uint32_t i = begin; i < end; ++i) f(i);
         return;
       }
-      if (begin == end) return;
-      sort(order.data() + begin, end - begin);
       for (uint32_t i = begin; i < end; ++i) f(order[i]);
     }
   };
@@ -83,6 +108,9 @@ class EventOrder {
   void SortPoints(const Trace& chunk, EdgeKind kind, uint32_t* idx, size_t n);
 
   Groups slices_, instants_, counters_;
+  // Per track, when slices_.identity: whether its slices nest (SlicesNest).
+  std::vector<uint8_t> slices_nest_;
+  std::vector<int64_t> nest_ends_;  // Group's scratch stack
   struct OpenSlice {
     int64_t end;
     uint32_t index;

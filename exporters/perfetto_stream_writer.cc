@@ -80,6 +80,9 @@ class PerfettoStreamWriter::Impl {
   void EmitTrackDescriptor(const Track& track, uint64_t uuid, uint64_t parent, uint32_t lane);
   EventSequence& LaneSequence(const Trace& chunk, TrackId id, uint32_t lane);
   EventSequence& PointSequence(const Trace& chunk, TrackId id);
+  // Track t's slices through EventOrder::WalkSlices: lanes for slices that do not nest,
+  // and for device streams the floors that earlier chunks left.
+  void WalkSlices(const Trace& chunk, TrackId t, TrackState& state, absl::Status& status);
   void MaybeFlush(absl::Status& status) {
     if (buf_.size() < kFlushBytes) [[likely]]
       return;
@@ -261,6 +264,33 @@ EventSequence& PerfettoStreamWriter::Impl::PointSequence(const Trace& chunk, Tra
   return *seq;
 }
 
+void PerfettoStreamWriter::Impl::WalkSlices(const Trace& chunk, TrackId t, TrackState& state,
+                                            absl::Status& status) {
+  lane_cache_.clear();
+  new_floors_.clear();
+  order_.WalkSlices(chunk, t, state.is_stream ? &state.lane_floors : nullptr,
+                    [&](uint32_t lane, const Edge& e) {
+                      if (lane >= lane_cache_.size()) {
+                        lane_cache_.resize(lane + 1, nullptr);
+                        new_floors_.resize(lane + 1, INT64_MIN);
+                      }
+                      EventSequence*& seq = lane_cache_[lane];
+                      if (seq == nullptr) seq = &LaneSequence(chunk, t, lane);
+                      if (state.is_stream) new_floors_[lane] = std::max(new_floors_[lane], e.ts);
+                      encoder_.Encode(*seq, chunk, e);
+                      MaybeFlush(status);
+                    });
+  if (state.is_stream) {
+    // The walk read the old floors; the new ones apply to the next chunk.
+    if (state.lane_floors.size() < new_floors_.size()) {
+      state.lane_floors.resize(new_floors_.size(), INT64_MIN);
+    }
+    for (size_t lane = 0; lane < new_floors_.size(); ++lane) {
+      state.lane_floors[lane] = std::max(state.lane_floors[lane], new_floors_[lane]);
+    }
+  }
+}
+
 absl::Status PerfettoStreamWriter::Impl::Append(const Trace& chunk) {
   if (finished_) return absl::FailedPreconditionError("PerfettoStreamWriter: already finished");
   chunk_tracks_.assign(chunk.tracks().size(), 0);
@@ -281,28 +311,15 @@ absl::Status PerfettoStreamWriter::Impl::Append(const Trace& chunk) {
     TrackState& state = tracks_[chunk_tracks_[t]];
     // Host threads nest by construction (scopes), across chunks too; device streams do
     // not, so a late device op that overlaps written ones takes another lane.
-    lane_cache_.clear();
-    new_floors_.clear();
-    order_.WalkSlices(chunk, t, state.is_stream ? &state.lane_floors : nullptr,
-                      [&](uint32_t lane, const Edge& e) {
-                        if (lane >= lane_cache_.size()) {
-                          lane_cache_.resize(lane + 1, nullptr);
-                          new_floors_.resize(lane + 1, INT64_MIN);
-                        }
-                        EventSequence*& seq = lane_cache_[lane];
-                        if (seq == nullptr) seq = &LaneSequence(chunk, t, lane);
-                        if (state.is_stream) new_floors_[lane] = std::max(new_floors_[lane], e.ts);
-                        encoder_.Encode(*seq, chunk, e);
-                        MaybeFlush(status);
-                      });
-    if (state.is_stream) {
-      // The walk read the old floors; the new ones apply to the next chunk.
-      if (state.lane_floors.size() < new_floors_.size()) {
-        state.lane_floors.resize(new_floors_.size(), INT64_MIN);
+    if (!state.is_stream && order_.SlicesNest(chunk, t)) {
+      // Nearly always a host thread's: one stack, one lane, no per-edge lane bookkeeping.
+      const EventOrder::SliceRun run = order_.SortedSlices(chunk, t);
+      if (run.size() != 0) {
+        encoder_.EncodeNestedSlices(LaneSequence(chunk, t, 0), chunk, run,
+                                    [&] { MaybeFlush(status); });
       }
-      for (size_t lane = 0; lane < new_floors_.size(); ++lane) {
-        state.lane_floors[lane] = std::max(state.lane_floors[lane], new_floors_[lane]);
-      }
+    } else {
+      WalkSlices(chunk, t, state, status);
     }
     for (EdgeKind kind : {EdgeKind::kInstant, EdgeKind::kCounter}) {
       EventSequence* seq = nullptr;

@@ -5,11 +5,15 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "exporters/perfetto_event_encoder.h"
+#include "exporters/perfetto_event_order.h"
 #include "exporters/perfetto_fields.h"
 #include "exporters/perfetto_stream_writer.h"
 #include "exporters/proto_wire.h"
@@ -356,6 +360,166 @@ TEST(PerfettoWriter, PlainSlicePacketsMatchTheGeneralPath) {
   EXPECT_EQ(fast[6], std::string("\x68\x02\x5A\x04\x48\x01\x50\x02\x40\x5F", 10));
   // END 200 000 ns later: the padded 3-byte delta (C0 9A 0C).
   EXPECT_EQ(fast[9], std::string("\x68\x02\x5A\x02\x48\x02\x40\xC0\x9A\x0C", 10));
+}
+
+// Host threads' slices that nest, what nearly every thread's are, are written by one
+// stack walk without lanes (EventEncoder::EncodeNestedSlices) instead of the general walk
+// (EventOrder::WalkSlices, lanes for slices that overlap). Both must write the same bytes.
+// The chunks hold what the stack walk must hand to the general encoder edge by edge:
+// slices with args, correlation ids and flows, names first seen mid-run, sequence ids past
+// 127, a second chunk that goes back in time, deltas past the padded width, zero and
+// negative durations, equal timestamps; and one thread whose slices overlap (lane 1).
+Trace NestingChunk(int chunk, int64_t origin, std::mt19937_64& rng) {
+  Trace t;
+  t.add_process(Process{.pid = 7, .name = "app"});
+  std::vector<TrackId> threads;
+  for (int i = 0; i < 131; ++i) {  // the last ones get sequence ids >= 128
+    threads.push_back(
+        t.add_track(Track{.kind = TrackKind::kThread, .pid = 7, .tid = 100 + i, .name = "w"}));
+  }
+  const TrackId counter = t.add_track(Track{.kind = TrackKind::kCounter, .pid = 7, .name = "q"});
+  std::vector<Slice>& slices = t.mutable_slices();
+  std::uniform_int_distribution<int> name_pick(0, 11 + 8 * chunk);  // new names in chunk 1
+  // A random tree of scopes under [start, start + dur): children in order, sometimes
+  // touching each other or the parent's ends; unique (start, dur) per track.
+  std::function<void(TrackId, int64_t, int64_t, int)> tree = [&](TrackId track, int64_t start,
+                                                                 int64_t dur, int depth) {
+    Slice s;
+    s.track = track;
+    s.name = t.intern(absl::StrCat("op", name_pick(rng)));
+    s.category = rng() % 4 == 0 ? 0 : t.intern(rng() % 2 ? "host" : "cpu_op");
+    s.start_ns = start;
+    s.dur_ns = dur;
+    const uint64_t kind = rng() % 16;
+    if (kind == 0)
+      s.args = {{t.intern("n"), int64_t(rng() % 1000)}, {t.intern("s"), std::string("x")}};
+    if (kind == 1) s.correlation_id = 1 + rng() % 100000;
+    if (kind == 2) s.flow_out = 1 + rng() % 100000;
+    if (kind == 3) s.flow_in = 1 + rng() % 100000;
+    slices.push_back(s);
+    if (depth == 0 || dur < 40) return;
+    int64_t at = start + static_cast<int64_t>(rng() % 3);  // 0: starts with its parent
+    while (at < start + dur - 10) {
+      const int64_t child =
+          std::min<int64_t>(1 + static_cast<int64_t>(rng() % (dur / 2)), start + dur - at - 1);
+      tree(track, at, child, depth - 1);
+      at += child + static_cast<int64_t>(rng() % 3);  // 0: the next starts at this one's end
+    }
+  };
+  for (size_t i = 0; i < threads.size(); ++i) {
+    int64_t at = origin + static_cast<int64_t>(i) * 7;
+    const int roots = i < 120 ? 1 : 20;
+    for (int r = 0; r < roots; ++r) {
+      const int64_t dur = r % 9 == 0 ? 5'000'000 : 200 + static_cast<int64_t>(rng() % 5'000);
+      tree(threads[i], at, dur, dur > 1'000'000 ? 2 : 5);
+      at += dur + (r % 7 == 0 ? 3'000'000 : static_cast<int64_t>(rng() % 50));  // > 2^21 ns gaps
+    }
+    Slice zero = MakeSlice(t, threads[i], "zero", "host", 0, 0);
+    zero.start_ns = at + 10;
+    slices.push_back(zero);
+    Slice negative = MakeSlice(t, threads[i], "negative", "host", 0, -5);
+    negative.start_ns = at + 20;
+    slices.push_back(negative);
+  }
+  // A thread whose slices overlap without nesting: the second goes to lane 1.
+  slices.push_back(MakeSlice(t, threads[3], "overlap", "host", 0, 100));
+  slices.back().start_ns = origin + 50'000'000;
+  slices.push_back(MakeSlice(t, threads[3], "overlap", "host", 0, 100));
+  slices.back().start_ns = origin + 50'000'050;
+  for (int i = 0; i < 10; ++i) {
+    t.mutable_counters().push_back(
+        CounterSample{.track = counter, .ts_ns = origin + i * 1000, .value = i * 0.5});
+  }
+  t.SortEvents();
+  return t;
+}
+
+// Both walks over the same chunks, each into a buffer of its own: the same bytes, for
+// chunks in order (a streamed capture's) and for shuffled ones (sorted per track first).
+TEST(PerfettoWriter, NestedSliceWalkWritesWhatTheGeneralWalkWrites) {
+  std::mt19937_64 rng(11);
+  // The second chunk starts before the first one's end: its first edges take absolute
+  // timestamps.
+  Trace chunks[2] = {NestingChunk(0, kBase, rng), NestingChunk(1, kBase + 1'000, rng)};
+  ASSERT_GT(chunks[0].slices().size(), 20'000u);
+  for (bool shuffle : {false, true}) {
+    SCOPED_TRACE(shuffle ? "shuffled chunks" : "chunks in order");
+    if (shuffle) {
+      for (Trace& chunk : chunks) {
+        std::shuffle(chunk.mutable_slices().begin(), chunk.mutable_slices().end(), rng);
+      }
+    }
+    wire::Buffer bytes[2];
+    for (int walk = 0; walk < 2; ++walk) {
+      exporters::EventEncoder encoder(bytes[walk], /*first_sequence_id=*/2);
+      exporters::EventOrder order;
+      std::vector<exporters::EventSequence*> lanes[131];
+      for (const Trace& chunk : chunks) {
+        encoder.BeginChunk(chunk);
+        order.Group(chunk);
+        for (TrackId t = 0; t < 131; ++t) {
+          auto lane = [&](uint32_t i) -> exporters::EventSequence& {
+            while (lanes[t].size() <= i) lanes[t].push_back(&encoder.NewSequence(t * 4 + i));
+            return *lanes[t][i];
+          };
+          // Every thread nests but thread 3, whose slices overlap.
+          ASSERT_EQ(order.SlicesNest(chunk, t), t != 3) << "track " << t;
+          if (walk == 0 && t != 3) {
+            encoder.EncodeNestedSlices(lane(0), chunk, order.SortedSlices(chunk, t), [] {});
+          } else {
+            order.WalkSlices(chunk, t, nullptr, [&](uint32_t l, const exporters::Edge& e) {
+              encoder.Encode(lane(l), chunk, e);
+            });
+          }
+        }
+      }
+      ASSERT_EQ(lanes[3].size(), 2u);  // the overlapping slice took lane 1
+    }
+    ASSERT_GT(bytes[0].size(), 100'000u);
+    EXPECT_TRUE(std::string_view(reinterpret_cast<const char*>(bytes[0].data()), bytes[0].size()) ==
+                std::string_view(reinterpret_cast<const char*>(bytes[1].data()), bytes[1].size()))
+        << "sizes " << bytes[0].size() << " and " << bytes[1].size();
+  }
+}
+
+// Through the writer: in order or shuffled, the same file, and it reads back whole (the
+// second chunk follows the first, so that the two chunks' slices nest on each thread).
+TEST(PerfettoWriter, NestedHostSlicesReadBackFromOrderedAndShuffledChunks) {
+  std::mt19937_64 rng(12);
+  Trace first = NestingChunk(0, kBase, rng);
+  int64_t first_end = 0;
+  for (const Slice& s : first.slices()) first_end = std::max(first_end, s.end_ns());
+  const Trace chunks[2] = {std::move(first), NestingChunk(1, first_end + 1'000, rng)};
+  Trace shuffled[2] = {chunks[0], chunks[1]};
+  for (Trace& chunk : shuffled) {
+    std::shuffle(chunk.mutable_slices().begin(), chunk.mutable_slices().end(), rng);
+  }
+  std::string bytes[2];
+  for (int variant = 0; variant < 2; ++variant) {
+    const std::string path = TempPath(absl::StrCat("nested_", variant, ".pftrace"));
+    auto writer = PerfettoStreamWriter::Open(path, /*zstd=*/false);
+    ASSERT_TRUE(writer.ok()) << writer.status();
+    for (const Trace& chunk : variant == 0 ? chunks : shuffled) {
+      ASSERT_TRUE((*writer)->Append(chunk).ok());
+    }
+    ASSERT_TRUE((*writer)->Finish(TraceMetadata{}).ok());
+    bytes[variant] = ReadFileBytes(path);
+  }
+  EXPECT_TRUE(bytes[0] == bytes[1]) << "sizes " << bytes[0].size() << " and " << bytes[1].size();
+  absl::StatusOr<Trace> read = ReadTrace(TempPath("nested_0.pftrace"));
+  ASSERT_TRUE(read.ok()) << read.status();
+  Trace both = chunks[0];
+  for (const Slice& s : chunks[1].slices()) {
+    Slice copy = s;
+    copy.name = both.intern(chunks[1].str(s.name));
+    copy.category = s.category == 0 ? 0 : both.intern(chunks[1].str(s.category));
+    for (Arg& a : copy.args) a.key = both.intern(chunks[1].str(a.key));
+    both.mutable_slices().push_back(copy);
+  }
+  for (const CounterSample& c : chunks[1].counters()) both.mutable_counters().push_back(c);
+  for (Slice& s : both.mutable_slices()) s.dur_ns = std::max<int64_t>(s.dur_ns, 0);  // as written
+  both.SortEvents();
+  EXPECT_EQ(Canonical(*read), Canonical(both));
 }
 
 // Streaming capture compresses on a thread of the writer's own; the file must be byte for
