@@ -34,13 +34,15 @@ class RingDecoder {
  public:
   explicit RingDecoder(int64_t tid) : tid_(tid) {}
 
-  // Consumes the records of `ring` published before `head` (a value of AcquireHead()).
-  // The common record, a scope with a static name and no payload, goes to
+  // Consumes the records of `ring` published before `head` (a value of AcquireHead()), or
+  // only until `max_events` events were visited (the rest stays in the ring for the next
+  // call). The common record, a scope with a static name and no payload, goes to
   // `visitor.Complete(site, begin_ticks, end_ticks)` without materializing a HostEvent
   // (that path carries most events, so it stays allocation-free); every other event to
   // `visitor.Event(HostEvent&)`, which may move from it. Returns the events visited.
   template <typename Visitor>
-  size_t DrainUpTo(ThreadRing& ring, uint64_t head, Visitor& visitor);
+  size_t DrainUpTo(ThreadRing& ring, uint64_t head, Visitor& visitor,
+                   size_t max_events = SIZE_MAX);
 
   // Consumes every published record, appending the events to `out` (tests, tools).
   size_t Drain(ThreadRing& ring, std::vector<HostEvent>& out);
@@ -60,10 +62,11 @@ class RingDecoder {
 };
 
 template <typename Visitor>
-size_t RingDecoder::DrainUpTo(ThreadRing& ring, uint64_t head, Visitor& visitor) {
+size_t RingDecoder::DrainUpTo(ThreadRing& ring, uint64_t head, Visitor& visitor,
+                              size_t max_events) {
   uint64_t index = ring.tail();
   size_t events = 0;
-  while (index < head) {
+  while (index < head && events < max_events) {
     const Record& record = ring.At(index);
     const uintptr_t tag = record.site_and_tag & kTagMask;
     if (tag == kTagComplete) {

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cerrno>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -83,6 +84,37 @@ TEST(RingBufferTest, PayloadThatWrapsReadsBackIntact) {
   EXPECT_EQ(std::get<std::string>(out[0].args[0].second), value);
   EXPECT_EQ(out[0].begin, 10u);
   EXPECT_EQ(out[0].end, 20u);
+}
+
+// A streamed capture drains a thread that wrote more than a chunk since the last round a
+// chunk at a time (Collector::DrainThread): a drain stops after `max_events` events, at a
+// record boundary (a multi-slot payload record is consumed whole or not at all), and the
+// next drain goes on from there.
+TEST(RingBufferTest, DrainStopsAfterMaxEventsAtARecordBoundary) {
+  TestRing t(64);
+  struct Counter {
+    std::vector<uint64_t> begins;
+    void Complete(const Site*, uint64_t begin, uint64_t) { begins.push_back(begin); }
+    void Event(HostEvent& event) { begins.push_back(event.begin); }
+  } seen;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(t.ring.PushComplete(i, i + 1, &kSite));
+  static constexpr Site kDynamic{nullptr, "host", SiteKind::kDynamicInstant};
+  const std::string name = "an instant named at length, three slots of payload";
+  ASSERT_TRUE(t.ring.BeginWithPayload(kTagInstant, 3, &kDynamic, 1 + 4 + name.size()));
+  WriteName(&t.ring, name);
+  t.ring.FinishWithPayload();
+  for (int i = 4; i < 8; ++i) ASSERT_TRUE(t.ring.PushComplete(i, i + 1, &kSite));
+  const uint64_t head = t.ring.AcquireHead();
+  ASSERT_EQ(head, 3u + 4u + 4u);  // the instant took four slots
+  RingDecoder decoder(1);
+  EXPECT_EQ(decoder.DrainUpTo(t.ring, head, seen, 2), 2u);
+  EXPECT_EQ(t.ring.tail(), 2u);
+  EXPECT_EQ(decoder.DrainUpTo(t.ring, head, seen, 2), 2u);  // a complete and the instant
+  EXPECT_EQ(t.ring.tail(), 7u);
+  EXPECT_EQ(decoder.DrainUpTo(t.ring, head, seen, 100), 4u);
+  EXPECT_EQ(t.ring.tail(), head);
+  EXPECT_EQ(decoder.DrainUpTo(t.ring, head, seen, 100), 0u);
+  EXPECT_EQ(seen.begins, (std::vector<uint64_t>{0, 1, 2, 3, 4, 5, 6, 7}));
 }
 
 TEST(RingBufferTest, OpenScopeAlwaysHasRoomForItsClose) {
