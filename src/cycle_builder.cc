@@ -165,8 +165,7 @@ void CycleBuilder::FillOverhead(TraceMetadata& metadata, int64_t wall_ns) const 
 void CycleBuilder::FlushToSink(size_t min_events) {
   if (!pipeline_) return;
   if (trace_->event_count() + host_slices_.size() < min_events) return;
-  host_slices_.MergeInto(*trace_);
-  if (absl::Status status = pipeline_->Submit(*trace_); !status.ok()) {
+  if (absl::Status status = pipeline_->Submit(*trace_, host_slices_); !status.ok()) {
     stream_status_ = status;
     streamed_events_ = pipeline_->events_submitted();
     pipeline_.reset();  // abandons the outputs; later events stay in memory

@@ -10,6 +10,7 @@
 #define SCOPETRACE_SRC_HOST_SLICE_RUNS_H_
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "scopetrace/trace.h"
@@ -40,6 +41,13 @@ class HostSliceRuns {
   }
 
   size_t size() const { return size_; }
+
+  // Exchanges the runs (records, payloads) with `other`'s; each keeps its pool.
+  void swap(HostSliceRuns& other) noexcept {
+    runs_.swap(other.runs_);
+    payloads_.swap(other.payloads_);
+    std::swap(size_, other.size_);
+  }
 
   // Moves every run, in (track, time) order, to the front of `trace`'s slices; the slices
   // already there (device operations, on tracks created after every thread's) follow,

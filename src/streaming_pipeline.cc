@@ -52,12 +52,18 @@ void StreamingPipeline::SyncMirror(const Trace& cycle) {
 }
 
 absl::Status StreamingPipeline::Submit(Trace& cycle) {
+  HostSliceRuns none;
+  return Submit(cycle, none);
+}
+
+absl::Status StreamingPipeline::Submit(Trace& cycle, HostSliceRuns& runs) {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [this] { return !busy_; });
   if (!status_.ok()) return status_;
   // The encoder is idle: the mirror and its vectors are the collector's until busy_ is set.
   SyncMirror(cycle);
-  submitted_ += cycle.event_count();
+  submitted_ += cycle.event_count() + runs.size();
+  runs_.swap(runs);
   chunk_.mutable_slices().swap(cycle.mutable_slices());
   chunk_.mutable_instants().swap(cycle.mutable_instants());
   chunk_.mutable_counters().swap(cycle.mutable_counters());
@@ -87,6 +93,7 @@ void StreamingPipeline::Run() {
     // counts each track's events, whether the chunk is in (track, time) order (the merged
     // host runs are) and sorts only the tracks that are not. A sort here was a second
     // full pass over the chunk's 80-byte Slices (~5 % of this thread's time).
+    runs_.MergeInto(chunk_);
     absl::Status status = sink_->Append(chunk_);
     chunk_.mutable_slices().clear();  // keeps the capacity for the chunk after next
     chunk_.mutable_instants().clear();

@@ -149,5 +149,36 @@ TEST(HostSliceRunsTest, ManyUnsortedRecordsSortLikeAStableSort) {
   EXPECT_EQ(trace.str(trace.slices()[2].name), "s1");
 }
 
+// A streamed chunk's runs change hands (StreamingPipeline::Submit): the collector's full
+// runs go to the encoding thread, which merges them; the collector goes on with the
+// emptied ones, and what it adds next is not mixed with what it handed over.
+TEST(HostSliceRunsTest, SwappedRunsMergeOnTheOtherSideAndRefill) {
+  Trace trace;
+  const StringId host = trace.intern("host");
+  HostSliceRuns collector, encoder;
+  collector.Add(0, trace.intern("inner"), host, 10, 20);
+  collector.Add(0, trace.intern("outer"), host, 0, 100);
+  HostSlicePayload& payload = collector.AddWithPayload(2, trace.intern("launch"), host, 5, 9);
+  payload.correlation_id = 42;
+  collector.swap(encoder);
+  EXPECT_EQ(collector.size(), 0u);
+  EXPECT_EQ(encoder.size(), 3u);
+  collector.Add(2, trace.intern("next"), host, 200, 210);  // the next chunk's
+
+  Trace chunk;
+  for (size_t id = 1; id < trace.strings().size(); ++id) chunk.intern(trace.str(id));
+  encoder.MergeInto(chunk);
+  ExpectSlices(chunk, {{0, 0, 100, "outer"}, {0, 10, 10, "inner"}, {2, 5, 4, "launch"}});
+  EXPECT_EQ(chunk.slices()[2].correlation_id, 42u);
+  EXPECT_EQ(encoder.size(), 0u);
+
+  collector.swap(encoder);  // the emptied runs come back
+  EXPECT_EQ(collector.size(), 0u);
+  Trace next;
+  for (size_t id = 1; id < trace.strings().size(); ++id) next.intern(trace.str(id));
+  encoder.MergeInto(next);
+  ExpectSlices(next, {{2, 200, 10, "next"}});
+}
+
 }  // namespace
 }  // namespace scopetrace::internal
