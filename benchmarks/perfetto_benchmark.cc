@@ -31,6 +31,7 @@
 #include "exporters/trace_io.h"
 #include "scopetrace/trace.h"
 #include "src/background_thread.h"
+#include "src/host_slice_runs.h"
 #include "src/streaming_pipeline.h"
 #include "src/streaming_sink.h"
 
@@ -269,9 +270,9 @@ void BM_PerfettoReadPlain(benchmark::State& state) { Decode(state, false); }
 // Streaming (collection_benchmark --streaming, issue 4 (a)): the encoder thread's CPU per
 // event on chunks shaped like that run's: 2 threads of flat "produce" scopes (one every
 // ~25 ns per thread, ~10 ns long, in bursts of 2048 with a ~0.4 ms pause between), handed over in
-// chunks of 64 Ki slices in (track, time) order (what the collector's merge produces), through
-// StreamingPipeline to one .pftrace.zst. Reported: CPU ns/event of the encoder thread,
-// of its compression thread and both (the time below is both threads' CPU time), and
+// chunks of 64 Ki slices as the collector keeps them (HostSliceRuns: one run of records per
+// thread), through StreamingPipeline to one .pftrace.zst. Reported: CPU ns/event of the encoder
+// thread, of its compression thread and both (the time below is both threads' CPU time), and
 // compressed bytes/event. Filling the chunks
 // (the collector's share) is not counted.
 void BM_StreamingEncoder(benchmark::State& state) {
@@ -300,6 +301,7 @@ void BM_StreamingEncoder(benchmark::State& state) {
       const uint64_t r = rng() % 100;
       return r < 68 ? 10 : r < 81 ? 20 : r < 91 ? 11 : r < 99 ? 9 : 30 + 10 * (rng() % 5);
     };
+    internal::HostSliceRuns runs;
     int64_t now[2] = {1'712'345'678'901'234, 1'712'345'678'905'321};
     uint64_t emitted[2] = {0, 0};
     events = 0;
@@ -317,17 +319,13 @@ void BM_StreamingEncoder(benchmark::State& state) {
         for (int th = 0; th < 2; ++th) {
           for (size_t i = 0; i < kChunkEvents / 2; ++i) {
             const int64_t dur = tick();
-            cycle.mutable_slices().push_back(Slice{.track = threads[th],
-                                                   .name = name,
-                                                   .category = category,
-                                                   .start_ns = now[th],
-                                                   .dur_ns = dur});
+            runs.Add(threads[th], name, category, now[th], now[th] + dur);
             now[th] += dur + tick();
             if (++emitted[th] % 2048 == 0) now[th] += 400'000 + static_cast<int64_t>(rng() % 9000);
           }
         }
-        events += cycle.event_count();
-        if (!pipeline.Submit(cycle).ok()) state.SkipWithError("submit failed");
+        events += runs.size();
+        if (!pipeline.Submit(cycle, runs).ok()) state.SkipWithError("submit failed");
       }
       absl::StatusOr<std::unique_ptr<internal::StreamingSink>> done = pipeline.Close();
       if (!done.ok() || !(*done)->Finish(cycle).ok()) state.SkipWithError("finish failed");

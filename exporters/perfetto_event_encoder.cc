@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "exporters/perfetto_fields.h"
+#include "src/host_slice_runs.h"
 
 namespace scopetrace::exporters {
 namespace {
@@ -286,20 +287,26 @@ void EventEncoder::PutPendingInterned() {
 }
 
 [[gnu::always_inline]] inline bool EventEncoder::PutPlainBegin(EventSequence& seq,
-                                                               const Trace& chunk, const Edge& e) {
-  const Slice& slice = chunk.slices()[e.index];
+                                                               const Trace& chunk,
+                                                               const Slice& slice, int64_t ts) {
   if (!slice.args.empty() || slice.correlation_id != 0 || slice.flow_out != 0 ||
       slice.flow_in != 0 || (slice.category == 0 && slice.op_kind != DeviceOpKind::kNone)) {
     return false;
   }
+  return PutNamedBegin(seq, chunk, slice.name, slice.category, ts);
+}
+
+[[gnu::always_inline]] inline bool EventEncoder::PutNamedBegin(EventSequence& seq,
+                                                               const Trace& chunk, StringId name_id,
+                                                               StringId category_id, int64_t ts) {
   // A name new to the sequence queues its interned entry: the general path writes it
   // (Iid hands it the same iid again).
-  const uint32_t name = Iid(seq, kNameTable, GlobalString(chunk, slice.name));
+  const uint32_t name = Iid(seq, kNameTable, GlobalString(chunk, name_id));
   const uint32_t category =
-      slice.category != 0 ? Iid(seq, kCategoryTable, GlobalString(chunk, slice.category)) : 0;
+      category_id != 0 ? Iid(seq, kCategoryTable, GlobalString(chunk, category_id)) : 0;
   if (!pending_.empty() || name >= 0x80 || category >= 0x80) return false;
-  const auto delta = static_cast<uint64_t>(e.ts - seq.clock);
-  seq.clock = e.ts;
+  const auto delta = static_cast<uint64_t>(ts - seq.clock);
+  seq.clock = ts;
   buf_.Reserve(kPacketSlack);
   // The general path's layout: packet { sequence id, flags, track_event { type, name_iid,
   // [category_iids] }, timestamp delta }, every length one byte.
@@ -322,13 +329,15 @@ void EventEncoder::PutPendingInterned() {
 void EventEncoder::EncodeEnd(EventSequence& seq, int64_t ts) { PutEnd(seq, ts); }
 
 bool EventEncoder::EncodePlainBegin(EventSequence& seq, const Trace& chunk, const Edge& e) {
-  return PutPlainBegin(seq, chunk, e);
+  return PutPlainBegin(seq, chunk, chunk.slices()[e.index], e.ts);
 }
 
-void EventEncoder::EncodeGeneral(EventSequence& seq, const Trace& chunk, const Edge& e) {
+void EventEncoder::EncodeGeneral(EventSequence& seq, const Trace& chunk, const Edge& e,
+                                 const Slice* begin_slice) {
   const std::vector<Arg>* args = nullptr;
   if (e.kind == EdgeKind::kBegin) {
-    args = &chunk.slices()[e.index].args;
+    if (begin_slice == nullptr) begin_slice = &chunk.slices()[e.index];
+    args = &begin_slice->args;
   } else if (e.kind == EdgeKind::kInstant) {
     args = &chunk.instants()[e.index].args;
   }
@@ -346,7 +355,7 @@ void EventEncoder::EncodeGeneral(EventSequence& seq, const Trace& chunk, const E
   p += 4;
   switch (e.kind) {
     case EdgeKind::kBegin:
-      p = PutSliceBegin(p, seq, chunk, chunk.slices()[e.index]);
+      p = PutSliceBegin(p, seq, chunk, *begin_slice);
       break;
     case EdgeKind::kEnd:
       p[0] = Tag(pf::kTeType, kVarint);
@@ -399,10 +408,10 @@ void EventEncoder::EncodeGeneral(EventSequence& seq, const Trace& chunk, const E
   buf_.EndNested(packet);
 }
 
-void EventEncoder::EncodeNestedSlices(EventSequence& seq, const Trace& chunk,
-                                      const EventOrder::SliceRun& run,
-                                      absl::FunctionRef<void()> flush) {
-  const std::vector<Slice>& slices = chunk.slices();
+template <typename StartAndEnd, typename Begin>
+void EventEncoder::WalkNested(EventSequence& seq, const Trace& chunk, uint32_t n,
+                              StartAndEnd start_and_end, Begin begin,
+                              absl::FunctionRef<void()> flush) {
   open_ends_.clear();
   // Encode's inline part, for an END (whose slice index the general path does not read).
   auto end_edge = [&](int64_t ts) {
@@ -413,23 +422,44 @@ void EventEncoder::EncodeNestedSlices(EventSequence& seq, const Trace& chunk,
     }
   };
   constexpr uint32_t kFlushEvery = 256;  // slices; the writer's flush threshold is far above
-  auto walk = [&](auto index_of) {
-    for (uint32_t i = 0; i < run.size(); ++i) {
-      const uint32_t s = index_of(i);
-      __builtin_prefetch(slices.data() + index_of(std::min(i + 8, run.size() - 1)));
-      const int64_t start = slices[s].start_ns;
-      const int64_t end = start + std::max<int64_t>(slices[s].dur_ns, 0);
-      while (!open_ends_.empty() && open_ends_.back() <= start) {
-        end_edge(open_ends_.back());
-        open_ends_.pop_back();
-      }
-      open_ends_.push_back(end);
-      const Edge begin{start, s, EdgeKind::kBegin};
-      if (start < seq.clock || seq.id >= 0x80 || !PutPlainBegin(seq, chunk, begin)) {
-        EncodeGeneral(seq, chunk, begin);
-      }
-      if (i % kFlushEvery == kFlushEvery - 1) flush();
+  for (uint32_t i = 0; i < n; ++i) {
+    const auto [start, end] = start_and_end(i);
+    while (!open_ends_.empty() && open_ends_.back() <= start) {
+      end_edge(open_ends_.back());
+      open_ends_.pop_back();
     }
+    open_ends_.push_back(end);
+    begin(i, start);
+    if (i % kFlushEvery == kFlushEvery - 1) flush();
+  }
+  while (!open_ends_.empty()) {
+    end_edge(open_ends_.back());
+    open_ends_.pop_back();
+  }
+  flush();
+}
+
+void EventEncoder::EncodeNestedSlices(EventSequence& seq, const Trace& chunk,
+                                      const EventOrder::SliceRun& run,
+                                      absl::FunctionRef<void()> flush) {
+  const std::vector<Slice>& slices = chunk.slices();
+  auto walk = [&](auto index_of) {
+    WalkNested(
+        seq, chunk, run.size(),
+        [&](uint32_t i) {
+          __builtin_prefetch(slices.data() + index_of(std::min(i + 8, run.size() - 1)));
+          const Slice& s = slices[index_of(i)];
+          return std::pair<int64_t, int64_t>{s.start_ns,
+                                             s.start_ns + std::max<int64_t>(s.dur_ns, 0)};
+        },
+        [&](uint32_t i, int64_t start) {
+          const uint32_t s = index_of(i);
+          const Edge edge{start, s, EdgeKind::kBegin};
+          if (start < seq.clock || seq.id >= 0x80 || !PutPlainBegin(seq, chunk, slices[s], start)) {
+            EncodeGeneral(seq, chunk, edge);
+          }
+        },
+        flush);
   };
   // The chunk in order (a streamed capture's): indices count up, no index array to read.
   if (run.order == nullptr) {
@@ -437,11 +467,39 @@ void EventEncoder::EncodeNestedSlices(EventSequence& seq, const Trace& chunk,
   } else {
     walk([&](uint32_t i) { return run.order[run.begin + i]; });
   }
-  while (!open_ends_.empty()) {
-    end_edge(open_ends_.back());
-    open_ends_.pop_back();
-  }
-  flush();
+}
+
+void EventEncoder::EncodeNestedRecords(EventSequence& seq, const Trace& chunk, TrackId track,
+                                       const internal::HostSliceRuns& runs,
+                                       absl::FunctionRef<void()> flush) {
+  const std::vector<internal::HostSliceRecord>& records = runs.records(track);
+  WalkNested(
+      seq, chunk, static_cast<uint32_t>(records.size()),
+      [&](uint32_t i) {
+        const internal::HostSliceRecord& r = records[i];
+        return std::pair<int64_t, int64_t>{r.start_ns, r.start_ns + r.dur_ns};
+      },
+      [&](uint32_t i, int64_t start) {
+        const internal::HostSliceRecord& r = records[i];
+        if (r.payload == 0 && start >= seq.clock && seq.id < 0x80 &&
+            PutNamedBegin(seq, chunk, r.name, r.category, start)) [[likely]] {
+          return;
+        }
+        // The Slice HostSliceRuns::MergeInto would have made of it.
+        record_slice_ = Slice{.track = track,
+                              .name = r.name,
+                              .category = r.category,
+                              .start_ns = r.start_ns,
+                              .dur_ns = r.dur_ns};
+        if (r.payload != 0) {
+          const internal::HostSlicePayload& payload = runs.payload(r);
+          record_slice_.correlation_id = payload.correlation_id;
+          record_slice_.flow_out = payload.flow_out;
+          record_slice_.args = payload.args;
+        }
+        EncodeGeneral(seq, chunk, Edge{start, 0, EdgeKind::kBegin}, &record_slice_);
+      },
+      flush);
 }
 
 }  // namespace scopetrace::exporters

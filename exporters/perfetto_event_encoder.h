@@ -35,6 +35,10 @@
 #include "exporters/proto_wire.h"
 #include "scopetrace/trace.h"
 
+namespace scopetrace::internal {
+class HostSliceRuns;
+}  // namespace scopetrace::internal
+
 namespace scopetrace::exporters {
 
 // Interning tables of a sequence.
@@ -83,16 +87,32 @@ class EventEncoder {
   // bookkeeping. `flush` is called every few hundred slices, between two packets.
   void EncodeNestedSlices(EventSequence& seq, const Trace& chunk, const EventOrder::SliceRun& run,
                           absl::FunctionRef<void()> flush);
+  // The same for a host thread's slices still as the collector's records (a streamed
+  // chunk's, see StreamingPipeline): `runs`' run of `track`, sorted and nesting
+  // (HostSliceRuns::SortRunsAndCheckNesting). The same bytes as EncodeNestedSlices writes
+  // for the Slices HostSliceRuns::MergeInto would make of them, without making them.
+  void EncodeNestedRecords(EventSequence& seq, const Trace& chunk, TrackId track,
+                           const internal::HostSliceRuns& runs, absl::FunctionRef<void()> flush);
 
  private:
   // Both need edge.ts >= seq.clock and a one-byte sequence id.
   void EncodeEnd(EventSequence& seq, int64_t ts);
   // False (nothing written) when the slice is not plain or a name is new to the sequence.
   bool EncodePlainBegin(EventSequence& seq, const Trace& chunk, const Edge& edge);
-  // Their bodies, inlined into EncodeNestedSlices too (defined and used in the .cc only).
+  // Their bodies, inlined into the nested walks too (defined and used in the .cc only);
+  // PutNamedBegin is PutPlainBegin once the slice is known to be plain.
   inline void PutEnd(EventSequence& seq, int64_t ts);
-  inline bool PutPlainBegin(EventSequence& seq, const Trace& chunk, const Edge& edge);
-  void EncodeGeneral(EventSequence& seq, const Trace& chunk, const Edge& edge);
+  inline bool PutPlainBegin(EventSequence& seq, const Trace& chunk, const Slice& slice, int64_t ts);
+  inline bool PutNamedBegin(EventSequence& seq, const Trace& chunk, StringId name,
+                            StringId category, int64_t ts);
+  // `begin_slice`: a BEGIN's slice when it is not chunk.slices()[edge.index].
+  void EncodeGeneral(EventSequence& seq, const Trace& chunk, const Edge& edge,
+                     const Slice* begin_slice = nullptr);
+  // The stack walk of one track's nesting slices: n slices, the i-th's [start, end) from
+  // start_and_end(i), its BEGIN written by begin(i, start), ENDs here.
+  template <typename StartAndEnd, typename Begin>
+  void WalkNested(EventSequence& seq, const Trace& chunk, uint32_t n, StartAndEnd start_and_end,
+                  Begin begin, absl::FunctionRef<void()> flush);
 
   // The fast paths (a string seen before in this chunk, an iid this sequence already has)
   // are inline; the first sightings go out of line so that they stay small.
@@ -133,7 +153,8 @@ class EventEncoder {
     uint32_t global;
   };
   std::vector<Pending> pending_;
-  std::vector<int64_t> open_ends_;  // EncodeNestedSlices' stack
+  std::vector<int64_t> open_ends_;  // WalkNested's stack
+  Slice record_slice_;              // EncodeNestedRecords' slice for the general path
 };
 
 }  // namespace scopetrace::exporters

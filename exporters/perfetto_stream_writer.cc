@@ -15,6 +15,7 @@
 #include "exporters/perfetto_metadata.h"
 #include "exporters/perfetto_output.h"
 #include "exporters/proto_wire.h"
+#include "src/host_slice_runs.h"
 
 namespace scopetrace::exporters {
 namespace {
@@ -45,7 +46,7 @@ class PerfettoStreamWriter::Impl {
       : out_(std::move(out)), encoder_(buf_, kFirstEventSequence) {}
 
   absl::Status Start();
-  absl::Status Append(const Trace& chunk);
+  absl::Status Append(const Trace& chunk, const internal::HostSliceRuns* runs);
   absl::Status Finish(const TraceMetadata& metadata);
   uint64_t bytes_written() const { return out_->bytes_written(); }
   uint64_t events_written() const { return events_; }
@@ -291,7 +292,8 @@ void PerfettoStreamWriter::Impl::WalkSlices(const Trace& chunk, TrackId t, Track
   }
 }
 
-absl::Status PerfettoStreamWriter::Impl::Append(const Trace& chunk) {
+absl::Status PerfettoStreamWriter::Impl::Append(const Trace& chunk,
+                                                const internal::HostSliceRuns* runs) {
   if (finished_) return absl::FailedPreconditionError("PerfettoStreamWriter: already finished");
   chunk_tracks_.assign(chunk.tracks().size(), 0);
   for (const Process& p : chunk.processes()) ProcessUuid(chunk, p.pid);
@@ -311,7 +313,11 @@ absl::Status PerfettoStreamWriter::Impl::Append(const Trace& chunk) {
     TrackState& state = tracks_[chunk_tracks_[t]];
     // Host threads nest by construction (scopes), across chunks too; device streams do
     // not, so a late device op that overlaps written ones takes another lane.
-    if (!state.is_stream && order_.SlicesNest(chunk, t)) {
+    if (runs != nullptr && t < runs->run_count() && !runs->records(t).empty()) {
+      // A streamed host thread's slices, straight from the collector's records.
+      encoder_.EncodeNestedRecords(LaneSequence(chunk, t, 0), chunk, t, *runs,
+                                   [&] { MaybeFlush(status); });
+    } else if (!state.is_stream && order_.SlicesNest(chunk, t)) {
       // Nearly always a host thread's: one stack, one lane, no per-edge lane bookkeeping.
       const EventOrder::SliceRun run = order_.SortedSlices(chunk, t);
       if (run.size() != 0) {
@@ -331,7 +337,7 @@ absl::Status PerfettoStreamWriter::Impl::Append(const Trace& chunk) {
     }
     if (!status.ok()) return status;
   }
-  events_ += chunk.event_count();
+  events_ += chunk.event_count() + (runs != nullptr ? runs->size() : 0);
   return absl::OkStatus();
 }
 
@@ -359,7 +365,12 @@ absl::StatusOr<std::unique_ptr<PerfettoStreamWriter>> PerfettoStreamWriter::Open
 
 PerfettoStreamWriter::PerfettoStreamWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 PerfettoStreamWriter::~PerfettoStreamWriter() = default;
-absl::Status PerfettoStreamWriter::Append(const Trace& chunk) { return impl_->Append(chunk); }
+absl::Status PerfettoStreamWriter::Append(const Trace& chunk) {
+  return impl_->Append(chunk, nullptr);
+}
+absl::Status PerfettoStreamWriter::Append(const Trace& chunk, const internal::HostSliceRuns* runs) {
+  return impl_->Append(chunk, runs);
+}
 absl::Status PerfettoStreamWriter::Finish(const TraceMetadata& metadata) {
   return impl_->Finish(metadata);
 }

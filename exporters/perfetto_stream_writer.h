@@ -37,6 +37,10 @@
 #include "exporters/perfetto_output.h"
 #include "scopetrace/trace.h"
 
+namespace scopetrace::internal {
+class HostSliceRuns;
+}  // namespace scopetrace::internal
+
 namespace scopetrace::exporters {
 
 class PerfettoStreamWriter {
@@ -61,6 +65,11 @@ class PerfettoStreamWriter {
   // within a chunk; across chunks they may go back in time (they are then written with
   // absolute timestamps).
   absl::Status Append(const Trace& chunk);
+  // The same, with host slices also as the collector's records (a streamed chunk, see
+  // StreamingPipeline): `runs` sorted and nesting (HostSliceRuns::SortRunsAndCheckNesting),
+  // and no track with a run has slices in `chunk`. The file is byte for byte what Append
+  // writes after runs->MergeInto(chunk).
+  absl::Status Append(const Trace& chunk, const internal::HostSliceRuns* runs);
 
   // Writes the metadata and closes the stream (flushes zstd). Errors name the path.
   absl::Status Finish(const TraceMetadata& metadata);

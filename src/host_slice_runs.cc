@@ -38,6 +38,42 @@ void HostSliceRuns::Grow(TrackId track) {
   }
 }
 
+bool HostSliceRuns::SortRunsAndCheckNesting() {
+  std::vector<int64_t> open_ends;
+  bool nest = true;
+  for (Run& run : runs_) {
+    if (!run.sorted) {
+      SortRecords(run.records);
+      run.sorted = true;
+      // Appending after the sorted records must not look in order when it is not.
+      if (!run.records.empty()) {
+        run.last_start_ns = run.records.back().start_ns;
+        run.last_dur_ns = run.records.back().dur_ns;
+      }
+    }
+    open_ends.clear();
+    for (const HostSliceRecord& r : run.records) {
+      const int64_t end = r.start_ns + r.dur_ns;  // durations are >= 0 (Append)
+      while (!open_ends.empty() && open_ends.back() <= r.start_ns) open_ends.pop_back();
+      if (!open_ends.empty() && open_ends.back() < end) {
+        nest = false;
+        break;
+      }
+      open_ends.push_back(end);
+    }
+  }
+  return nest;
+}
+
+void HostSliceRuns::Clear() {
+  for (Run& run : runs_) {
+    run.records.clear();
+    run = Run{.records = std::move(run.records)};
+  }
+  payloads_.clear();
+  size_ = 0;
+}
+
 void HostSliceRuns::MergeInto(Trace& trace) {
   if (size_ == 0) return;
   std::vector<Slice>& out = trace.mutable_slices();

@@ -54,6 +54,21 @@ class HostSliceRuns {
   // sorted among themselves. The runs are left empty, keeping their capacity.
   void MergeInto(Trace& trace);
 
+  // For a writer that encodes the records themselves (a streamed chunk, see
+  // StreamingPipeline), without the 80-byte Slices MergeInto makes: sorts each run into
+  // walk order (by start, longer first: parents before their children) and returns
+  // whether every run nests, each slice within the one open before it, as scopes do (a
+  // writer then walks a run with one stack). Then track t's run is records(t), in order.
+  bool SortRunsAndCheckNesting();
+  size_t run_count() const { return runs_.size(); }
+  const std::vector<HostSliceRecord>& records(TrackId track) const { return runs_[track].records; }
+  // The payload of a record whose `payload` is not 0.
+  const HostSlicePayload& payload(const HostSliceRecord& record) const {
+    return payloads_[record.payload - 1];
+  }
+  // Empties the runs, keeping their capacity (after the records were encoded).
+  void Clear();
+
  private:
   struct Run {
     std::vector<HostSliceRecord> records;

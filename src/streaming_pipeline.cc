@@ -51,6 +51,13 @@ void StreamingPipeline::SyncMirror(const Trace& cycle) {
   }
 }
 
+bool StreamingPipeline::SlicesOnRunTracks() const {
+  for (const Slice& slice : chunk_.slices()) {
+    if (slice.track < runs_.run_count() && !runs_.records(slice.track).empty()) return true;
+  }
+  return false;
+}
+
 absl::Status StreamingPipeline::Submit(Trace& cycle) {
   HostSliceRuns none;
   return Submit(cycle, none);
@@ -93,8 +100,14 @@ void StreamingPipeline::Run() {
     // counts each track's events, whether the chunk is in (track, time) order (the merged
     // host runs are) and sorts only the tracks that are not. A sort here was a second
     // full pass over the chunk's 80-byte Slices (~5 % of this thread's time).
-    runs_.MergeInto(chunk_);
-    absl::Status status = sink_->Append(chunk_);
+    // Host slices go from the collector's 32-byte records straight into packets when each
+    // thread's run nests and no thread track also has slices in the chunk (a device op is
+    // on a stream's track); otherwise they become Slices first.
+    const bool direct =
+        runs_.size() != 0 && runs_.SortRunsAndCheckNesting() && !SlicesOnRunTracks();
+    if (!direct) runs_.MergeInto(chunk_);
+    absl::Status status = sink_->Append(chunk_, direct ? &runs_ : nullptr);
+    if (direct) runs_.Clear();
     chunk_.mutable_slices().clear();  // keeps the capacity for the chunk after next
     chunk_.mutable_instants().clear();
     chunk_.mutable_counters().clear();

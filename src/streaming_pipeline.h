@@ -50,10 +50,13 @@ class StreamingPipeline {
   // `cycle`; new ones are copied to the encoder. Returns the first encoding error (events
   // are then not taken: they stay in `cycle` and `runs`).
   //
-  // The runs become Slices on the encoding thread: that merge was a third of the
-  // collector's CPU per event, and the collector is the thread that must keep draining the
-  // rings (collection_benchmark --streaming, 3 alternated runs: collector 1.5 -> 0.9 s,
-  // encoder 4.5 -> 5.2 s per 50 M events; dropped 10.1 / 5.8 / 7.4 -> 6.0 / 1.8 / 4.5 %).
+  // The runs are encoded on the encoding thread, straight from the 32-byte records when
+  // every run nests and no thread track also has slices in the chunk (nearly always), as
+  // Slices merged from them otherwise. Merging on the collector was a third of its CPU per
+  // event, and the collector is the thread that must keep draining the rings; the Slices
+  // then cost the encoding thread as much again (collection_benchmark --streaming, 5 s at
+  // 10 M events/s, 3 alternated runs each: merged on the collector 2.2-4.4 % dropped, on
+  // the encoding thread 1.8-6.0 %, not merged 0 / 0 / 0 %; peak RSS 64-68 -> 38-41 MiB).
   absl::Status Submit(Trace& cycle, HostSliceRuns& runs);
   absl::Status Submit(Trace& cycle);  // no host slice runs
   // Waits for the chunk in flight and returns the sink for the rest of the cycle, or the
@@ -67,6 +70,8 @@ class StreamingPipeline {
   void Run();
   // Copies what `cycle` gained since the last chunk (strings, processes, tracks).
   void SyncMirror(const Trace& cycle);
+  // Whether a track with host slice runs also has slices in chunk_.
+  bool SlicesOnRunTracks() const;
 
   std::unique_ptr<StreamingSink> sink_;
   std::atomic<int64_t>* cpu_ns_;

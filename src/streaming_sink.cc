@@ -45,9 +45,9 @@ void StreamingSink::CountBackgroundCpuInto(std::atomic<int64_t>* counter) {
   for (Output& output : outputs_) output.writer->CountBackgroundCpuInto(counter);
 }
 
-absl::Status StreamingSink::Append(const Trace& chunk) {
+absl::Status StreamingSink::Append(const Trace& chunk, const HostSliceRuns* runs) {
   for (Output& output : outputs_) {
-    if (absl::Status status = output.writer->Append(chunk); !status.ok()) return status;
+    if (absl::Status status = output.writer->Append(chunk, runs); !status.ok()) return status;
   }
   return absl::OkStatus();
 }

@@ -23,6 +23,8 @@
 
 namespace scopetrace::internal {
 
+class HostSliceRuns;
+
 class StreamingSink {
  public:
   // Opens one writer per (format, final path); files are written under a temporary name.
@@ -34,8 +36,9 @@ class StreamingSink {
   // compression); when they end, they add their CPU time (ns) to `*counter`.
   void CountBackgroundCpuInto(std::atomic<int64_t>* counter);
 
-  // Encodes every event now in `chunk` into every output.
-  absl::Status Append(const Trace& chunk);
+  // Encodes every event now in `chunk` (and in `runs`, as PerfettoStreamWriter::Append
+  // takes them) into every output.
+  absl::Status Append(const Trace& chunk, const HostSliceRuns* runs = nullptr);
   // Encodes the rest, writes `rest.metadata()`, closes and renames every output into place.
   absl::Status Finish(const Trace& rest);
 

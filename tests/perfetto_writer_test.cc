@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "perfetto_test_trace.h"
 #include "proto/perfetto_trace.pb.h"
+#include "src/host_slice_runs.h"
 
 namespace scopetrace {
 namespace {
@@ -520,6 +521,104 @@ TEST(PerfettoWriter, NestedHostSlicesReadBackFromOrderedAndShuffledChunks) {
   for (Slice& s : both.mutable_slices()) s.dur_ns = std::max<int64_t>(s.dur_ns, 0);  // as written
   both.SortEvents();
   EXPECT_EQ(Canonical(*read), Canonical(both));
+}
+
+// A streamed chunk as the collector hands it over (StreamingPipeline): each host thread's
+// scopes as 32-byte records in completion order (children before their parents), some
+// with payloads (args, correlation id, flow), and device ops as Slices on stream tracks.
+void FillCollectorChunk(uint64_t seed, int64_t origin, Trace& chunk,
+                        internal::HostSliceRuns& runs) {
+  std::mt19937_64 rng(seed);
+  chunk.add_process(Process{.pid = 7, .name = "app"});
+  constexpr int kThreads = 131;  // the last ones get sequence ids >= 128
+  for (int i = 0; i < kThreads; ++i) {
+    chunk.add_track(Track{.kind = TrackKind::kThread, .pid = 7, .tid = 100 + i, .name = "w"});
+  }
+  const TrackId stream = chunk.add_track(
+      Track{.kind = TrackKind::kDeviceStream, .pid = kDevicePidBase, .tid = 0, .name = "s0"});
+  const StringId host = chunk.intern("host");
+  std::function<void(TrackId, int64_t, int64_t, int)> scope = [&](TrackId track, int64_t start,
+                                                                  int64_t dur, int depth) {
+    if (depth > 0 && dur >= 40) {  // children first: they end (and arrive) first
+      int64_t at = start + static_cast<int64_t>(rng() % 3);
+      while (at < start + dur - 10) {
+        const int64_t child =
+            std::min<int64_t>(1 + static_cast<int64_t>(rng() % (dur / 2)), start + dur - at - 1);
+        scope(track, at, child, depth - 1);
+        at += child + static_cast<int64_t>(rng() % 3);
+      }
+    }
+    const StringId name = chunk.intern(absl::StrCat("op", rng() % 20));
+    const StringId category = rng() % 4 == 0 ? 0 : host;
+    const uint64_t kind = rng() % 12;
+    if (kind >= 3) {
+      runs.Add(track, name, category, start, start + dur);
+      return;
+    }
+    internal::HostSlicePayload& payload =
+        runs.AddWithPayload(track, name, category, start, start + dur);
+    if (kind == 0) payload.args = {{chunk.intern("n"), int64_t(rng() % 1000)}};
+    if (kind == 1) payload.correlation_id = 1 + rng() % 100000;
+    if (kind == 2) payload.flow_out = 1 + rng() % 100000;
+  };
+  for (TrackId t = 0; t < kThreads; ++t) {
+    int64_t at = origin + t * 7;
+    for (int r = 0; r < (t < 120 ? 1 : 15); ++r) {
+      const int64_t dur = r % 9 == 0 ? 5'000'000 : 200 + static_cast<int64_t>(rng() % 5'000);
+      scope(t, at, dur, dur > 1'000'000 ? 2 : 5);
+      at += dur + (r % 7 == 0 ? 3'000'000 : static_cast<int64_t>(rng() % 50));
+    }
+  }
+  for (int i = 0; i < 50; ++i) {  // overlapping device ops
+    chunk.mutable_slices().push_back(
+        MakeSlice(chunk, stream, absl::StrCat("k", i % 3), "kernel", 0, 3'000));
+    chunk.mutable_slices().back().start_ns = origin + i * 1'000;
+  }
+}
+
+// The streamed chunk's host slices go from the records straight into packets (when every
+// run nests); the file must be byte for byte what writing their merged Slices gives.
+TEST(PerfettoWriter, CollectorRecordsWriteWhatTheirMergedSlicesWrite) {
+  std::string bytes[2];
+  for (int variant = 0; variant < 2; ++variant) {
+    const std::string path = TempPath(absl::StrCat("records_", variant, ".pftrace"));
+    auto writer = PerfettoStreamWriter::Open(path, /*zstd=*/false);
+    ASSERT_TRUE(writer.ok()) << writer.status();
+    // The second chunk starts before the first one's end: absolute timestamps for a while.
+    for (int chunk_index = 0; chunk_index < 2; ++chunk_index) {
+      Trace chunk;
+      internal::HostSliceRuns runs;
+      FillCollectorChunk(21 + chunk_index, kBase + chunk_index * 1'000, chunk, runs);
+      if (variant == 0) {
+        ASSERT_GT(runs.size(), 10'000u);
+        ASSERT_TRUE(runs.SortRunsAndCheckNesting());
+        ASSERT_TRUE((*writer)->Append(chunk, &runs).ok());
+      } else {
+        runs.MergeInto(chunk);
+        ASSERT_TRUE((*writer)->Append(chunk).ok());
+      }
+    }
+    ASSERT_TRUE((*writer)->Finish(TraceMetadata{}).ok());
+    EXPECT_GT((*writer)->events_written(), 20'000u);
+    bytes[variant] = ReadFileBytes(path);
+  }
+  ASSERT_GT(bytes[0].size(), 100'000u);
+  EXPECT_TRUE(bytes[0] == bytes[1]) << "sizes " << bytes[0].size() << " and " << bytes[1].size();
+}
+
+// What decides between the two: runs sort into walk order, and a run whose slices overlap
+// without nesting (which scopes never do) is reported, so that it is merged instead.
+TEST(PerfettoWriter, RunsThatDoNotNestAreReported) {
+  Trace t;
+  const StringId name = t.intern("a");
+  internal::HostSliceRuns runs;
+  runs.Add(0, name, 0, 10, 20);  // a child, then its parent: sorted, they nest
+  runs.Add(0, name, 0, 0, 100);
+  EXPECT_TRUE(runs.SortRunsAndCheckNesting());
+  EXPECT_EQ(runs.records(0)[0].start_ns, 0);
+  runs.Add(1, name, 0, 0, 100);
+  runs.Add(1, name, 0, 50, 150);  // overlaps its predecessor's end
+  EXPECT_FALSE(runs.SortRunsAndCheckNesting());
 }
 
 // Streaming capture compresses on a thread of the writer's own; the file must be byte for

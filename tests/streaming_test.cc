@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "perfetto_test_trace.h"
 #include "scopetrace/scopetrace.h"
+#include "src/host_slice_runs.h"
 #include "src/streaming_pipeline.h"
 #include "src/streaming_sink.h"
 
@@ -177,6 +178,69 @@ TEST(StreamingTest, PipelineEncodesUnsortedChunks) {
     EXPECT_TRUE(got == want) << path << ": first line " << got.front() << " vs " << want.front();
   }
   EXPECT_GT(cpu_ns.load(), 0);
+  std::filesystem::remove_all(dir);
+}
+
+// The collector hands its host slices over as records (HostSliceRuns); the encoding thread
+// writes them straight from the records when every run nests and no thread track also has
+// slices in the chunk, and merges them into Slices first otherwise. Three chunks, one of
+// each kind (direct; a run that does not nest; a slice on a run's track): every slice
+// comes back, exactly once.
+TEST(StreamingTest, PipelineWritesRunsDirectlyOrMergedAlike) {
+  const std::string dir = FreshDir("streaming_runs");
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/t.pftrace.zst";
+  absl::StatusOr<std::unique_ptr<internal::StreamingSink>> sink =
+      internal::StreamingSink::Open({{Format::kPerfettoZstd, path}});
+  ASSERT_TRUE(sink.ok()) << sink.status();
+  Trace cycle, expected;
+  const TrackId threads[2] = {
+      cycle.add_track(Track{.kind = TrackKind::kThread, .pid = 7, .tid = 70, .name = "a"}),
+      cycle.add_track(Track{.kind = TrackKind::kThread, .pid = 7, .tid = 71, .name = "b"})};
+  for (TrackId t : threads) expected.add_track(cycle.tracks()[t]);
+  internal::HostSliceRuns runs;
+  auto add = [&](TrackId track, const std::string& name, int64_t start, int64_t dur) {
+    runs.Add(track, cycle.intern(name), cycle.intern("host"), start, start + dur);
+    expected.mutable_slices().push_back(
+        testing::MakeSlice(expected, track, name, "host", start - testing::kBase, dur));
+  };
+  absl::StatusOr<std::unique_ptr<internal::StreamingSink>> done;
+  {
+    absl::StatusOr<std::unique_ptr<internal::StreamingPipeline>> started =
+        internal::StreamingPipeline::Start(*std::move(sink));
+    ASSERT_TRUE(started.ok()) << started.status();
+    internal::StreamingPipeline& pipeline = **started;
+    for (int chunk = 0; chunk < 3; ++chunk) {
+      const int64_t base = testing::kBase + chunk * 10'000'000;
+      for (int i = 0; i < 5'000; ++i) {
+        for (TrackId t : threads) {
+          add(t, "child", base + 1'000 * i + 10, 100);  // children arrive first
+          add(t, absl::StrCat("op", i % 7), base + 1'000 * i, 500);
+        }
+      }
+      if (chunk == 1) add(threads[0], "overlap", base + 450, 600);  // does not nest
+      if (chunk == 2) {  // a slice of thread b's in the chunk itself
+        cycle.mutable_slices().push_back(testing::MakeSlice(cycle, threads[1], "own", "host",
+                                                            base + 5'000'000 - testing::kBase, 7));
+        expected.mutable_slices().push_back(testing::MakeSlice(
+            expected, threads[1], "own", "host", base + 5'000'000 - testing::kBase, 7));
+      }
+      ASSERT_TRUE(pipeline.Submit(cycle, runs).ok());
+      EXPECT_EQ(runs.size(), 0u);
+    }
+    done = pipeline.Close();
+  }
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ((*done)->events_written(), expected.slices().size());
+  ASSERT_TRUE((*done)->Finish(cycle).ok());
+  done->reset();
+  absl::StatusOr<Trace> read = ReadTrace(path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  std::vector<std::string> got = testing::Canonical(*read), want = testing::Canonical(expected);
+  std::erase_if(got, [](const std::string& line) { return !line.starts_with("S "); });
+  std::erase_if(want, [](const std::string& line) { return !line.starts_with("S "); });
+  ASSERT_EQ(got.size(), want.size());
+  EXPECT_TRUE(got == want) << "first lines " << got.front() << " vs " << want.front();
   std::filesystem::remove_all(dir);
 }
 
