@@ -141,7 +141,7 @@ Trace ReadOrDie(const std::string& path) {
 
 TEST(InferenceAppTest, NaiveIsHostBoundAndTunedIsFasterAndNotHostBound) {
   const std::string out = OutputDir("inference_app");
-  constexpr int kAttempts = 3;
+  constexpr int kAttempts = 5;
   std::string last_failure;
   if (!kSanitized) SampleCpuShare();
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
@@ -183,6 +183,9 @@ TEST(InferenceAppTest, NaiveIsHostBoundAndTunedIsFasterAndNotHostBound) {
     last_failure = "tuned host-bound: " + std::to_string(tuned_host_bound) + ", step P50 naive " +
                    std::to_string(naive_p50) + " ns, tuned " + std::to_string(tuned_p50) + " ns\n" +
                    run.output;
+    // A starved moment is what makes a tuned run host-bound (seen once in a clean-clone CI
+    // run, three attempts in 2 s, with both samples around them fine): sample it right away.
+    SampleCpuShare();
   }
   double share = 0;
   if (!CpuAvailableForTimings(&share)) {
