@@ -542,8 +542,9 @@ void FillCollectorChunk(uint64_t seed, int64_t origin, Trace& chunk,
     if (depth > 0 && dur >= 40) {  // children first: they end (and arrive) first
       int64_t at = start + static_cast<int64_t>(rng() % 3);
       while (at < start + dur - 10) {
+        // 0 at times: a zero-length scope, and a sibling starting at the same time.
         const int64_t child =
-            std::min<int64_t>(1 + static_cast<int64_t>(rng() % (dur / 2)), start + dur - at - 1);
+            std::min<int64_t>(static_cast<int64_t>(rng() % (dur / 2)), start + dur - at - 1);
         scope(track, at, child, depth - 1);
         at += child + static_cast<int64_t>(rng() % 3);
       }
@@ -577,33 +578,37 @@ void FillCollectorChunk(uint64_t seed, int64_t origin, Trace& chunk,
 }
 
 // The streamed chunk's host slices go from the records straight into packets (when every
-// run nests); the file must be byte for byte what writing their merged Slices gives.
+// run nests); the file must be byte for byte what writing their merged Slices gives. Three
+// random shapes (zero-length scopes, siblings starting where one ends or at the same time).
 TEST(PerfettoWriter, CollectorRecordsWriteWhatTheirMergedSlicesWrite) {
-  std::string bytes[2];
-  for (int variant = 0; variant < 2; ++variant) {
-    const std::string path = TempPath(absl::StrCat("records_", variant, ".pftrace"));
-    auto writer = PerfettoStreamWriter::Open(path, /*zstd=*/false);
-    ASSERT_TRUE(writer.ok()) << writer.status();
-    // The second chunk starts before the first one's end: absolute timestamps for a while.
-    for (int chunk_index = 0; chunk_index < 2; ++chunk_index) {
-      Trace chunk;
-      internal::HostSliceRuns runs;
-      FillCollectorChunk(21 + chunk_index, kBase + chunk_index * 1'000, chunk, runs);
-      if (variant == 0) {
-        ASSERT_GT(runs.size(), 10'000u);
-        ASSERT_TRUE(runs.SortRunsAndCheckNesting());
-        ASSERT_TRUE((*writer)->Append(chunk, &runs).ok());
-      } else {
-        runs.MergeInto(chunk);
-        ASSERT_TRUE((*writer)->Append(chunk).ok());
+  for (const uint64_t seed : {21, 41, 61}) {
+    SCOPED_TRACE(absl::StrCat("seed ", seed));
+    std::string bytes[2];
+    for (int variant = 0; variant < 2; ++variant) {
+      const std::string path = TempPath(absl::StrCat("records_", variant, ".pftrace"));
+      auto writer = PerfettoStreamWriter::Open(path, /*zstd=*/false);
+      ASSERT_TRUE(writer.ok()) << writer.status();
+      // The second chunk starts before the first one's end: absolute timestamps for a while.
+      for (int chunk_index = 0; chunk_index < 2; ++chunk_index) {
+        Trace chunk;
+        internal::HostSliceRuns runs;
+        FillCollectorChunk(seed + chunk_index, kBase + chunk_index * 1'000, chunk, runs);
+        if (variant == 0) {
+          ASSERT_GT(runs.size(), 10'000u);
+          ASSERT_TRUE(runs.SortRunsAndCheckNesting());
+          ASSERT_TRUE((*writer)->Append(chunk, &runs).ok());
+        } else {
+          runs.MergeInto(chunk);
+          ASSERT_TRUE((*writer)->Append(chunk).ok());
+        }
       }
+      ASSERT_TRUE((*writer)->Finish(TraceMetadata{}).ok());
+      EXPECT_GT((*writer)->events_written(), 20'000u);
+      bytes[variant] = ReadFileBytes(path);
     }
-    ASSERT_TRUE((*writer)->Finish(TraceMetadata{}).ok());
-    EXPECT_GT((*writer)->events_written(), 20'000u);
-    bytes[variant] = ReadFileBytes(path);
+    ASSERT_GT(bytes[0].size(), 100'000u);
+    EXPECT_TRUE(bytes[0] == bytes[1]) << "sizes " << bytes[0].size() << " and " << bytes[1].size();
   }
-  ASSERT_GT(bytes[0].size(), 100'000u);
-  EXPECT_TRUE(bytes[0] == bytes[1]) << "sizes " << bytes[0].size() << " and " << bytes[1].size();
 }
 
 // What decides between the two: runs sort into walk order, and a run whose slices overlap
