@@ -90,8 +90,8 @@ class CycleBuilder {
   // the encoding thread cannot start, the sink is abandoned at once and the error returned:
   // the cycle then stays in memory and is written whole at its end.
   absl::Status AttachSink(std::unique_ptr<StreamingSink> sink) {
-    absl::StatusOr<std::unique_ptr<StreamingPipeline>> pipeline =
-        StreamingPipeline::Start(std::move(sink), session_.stream_encoder_cpu_ns);
+    absl::StatusOr<std::unique_ptr<StreamingPipeline>> pipeline = StreamingPipeline::Start(
+        std::move(sink), session_.stream_encoder_cpu_ns, session_.storage_pool);
     if (!pipeline.ok()) return pipeline.status();
     pipeline_ = *std::move(pipeline);
     return absl::OkStatus();

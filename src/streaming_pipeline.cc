@@ -7,15 +7,15 @@
 namespace scopetrace::internal {
 
 StreamingPipeline::StreamingPipeline(std::unique_ptr<StreamingSink> sink,
-                                     std::atomic<int64_t>* cpu_ns)
-    : sink_(std::move(sink)), cpu_ns_(cpu_ns) {
+                                     std::atomic<int64_t>* cpu_ns, EventStoragePool* pool)
+    : sink_(std::move(sink)), cpu_ns_(cpu_ns), runs_(pool) {
   // The compression threads' share of the encoding counts with this thread's.
   if (cpu_ns_ != nullptr) sink_->CountBackgroundCpuInto(cpu_ns_);
 }
 
 absl::StatusOr<std::unique_ptr<StreamingPipeline>> StreamingPipeline::Start(
-    std::unique_ptr<StreamingSink> sink, std::atomic<int64_t>* cpu_ns) {
-  std::unique_ptr<StreamingPipeline> pipeline(new StreamingPipeline(std::move(sink), cpu_ns));
+    std::unique_ptr<StreamingSink> sink, std::atomic<int64_t>* cpu_ns, EventStoragePool* pool) {
+  std::unique_ptr<StreamingPipeline> pipeline(new StreamingPipeline(std::move(sink), cpu_ns, pool));
   if (absl::Status status = StartThread(pipeline->thread_, "scopetrace stream encoder",
                                         [p = pipeline.get()] { p->Run(); });
       !status.ok()) {

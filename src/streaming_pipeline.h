@@ -38,9 +38,12 @@ class StreamingPipeline {
  public:
   // Starts the encoding thread. `cpu_ns`, if given, accumulates its CPU time when it ends,
   // and the sink's compression threads' when they end (when the sink is finished or
-  // dropped). Fails only when no thread can be started; the sink is then abandoned.
+  // dropped). `pool`, if given, gets the run vectors the pipeline holds when it goes (the
+  // collector's runs come from it). Fails only when no thread can be started; the sink is
+  // then abandoned.
   static absl::StatusOr<std::unique_ptr<StreamingPipeline>> Start(
-      std::unique_ptr<StreamingSink> sink, std::atomic<int64_t>* cpu_ns = nullptr);
+      std::unique_ptr<StreamingSink> sink, std::atomic<int64_t>* cpu_ns = nullptr,
+      EventStoragePool* pool = nullptr);
   // Stops the thread; a sink not taken by Close() is abandoned (its files removed).
   ~StreamingPipeline();
 
@@ -66,7 +69,8 @@ class StreamingPipeline {
   uint64_t events_submitted() const { return submitted_; }
 
  private:
-  StreamingPipeline(std::unique_ptr<StreamingSink> sink, std::atomic<int64_t>* cpu_ns);
+  StreamingPipeline(std::unique_ptr<StreamingSink> sink, std::atomic<int64_t>* cpu_ns,
+                    EventStoragePool* pool);
   void Run();
   // Copies what `cycle` gained since the last chunk (strings, processes, tracks).
   void SyncMirror(const Trace& cycle);
@@ -76,7 +80,7 @@ class StreamingPipeline {
   std::unique_ptr<StreamingSink> sink_;
   std::atomic<int64_t>* cpu_ns_;
   Trace chunk_;         // the encoder's copy: same string and track ids as the cycle's Trace
-  HostSliceRuns runs_;  // the chunk's host slices, merged into chunk_ before encoding
+  HostSliceRuns runs_;  // the chunk's host slices (encoded as records, or merged into chunk_)
   uint64_t submitted_ = 0;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "perfetto_test_trace.h"
 #include "scopetrace/scopetrace.h"
+#include "src/event_storage_pool.h"
 #include "src/host_slice_runs.h"
 #include "src/streaming_pipeline.h"
 #include "src/streaming_sink.h"
@@ -198,7 +199,8 @@ TEST(StreamingTest, PipelineWritesRunsDirectlyOrMergedAlike) {
       cycle.add_track(Track{.kind = TrackKind::kThread, .pid = 7, .tid = 70, .name = "a"}),
       cycle.add_track(Track{.kind = TrackKind::kThread, .pid = 7, .tid = 71, .name = "b"})};
   for (TrackId t : threads) expected.add_track(cycle.tracks()[t]);
-  internal::HostSliceRuns runs;
+  internal::EventStoragePool pool;
+  internal::HostSliceRuns runs(&pool);
   auto add = [&](TrackId track, const std::string& name, int64_t start, int64_t dur) {
     runs.Add(track, cycle.intern(name), cycle.intern("host"), start, start + dur);
     expected.mutable_slices().push_back(
@@ -207,7 +209,7 @@ TEST(StreamingTest, PipelineWritesRunsDirectlyOrMergedAlike) {
   absl::StatusOr<std::unique_ptr<internal::StreamingSink>> done;
   {
     absl::StatusOr<std::unique_ptr<internal::StreamingPipeline>> started =
-        internal::StreamingPipeline::Start(*std::move(sink));
+        internal::StreamingPipeline::Start(*std::move(sink), nullptr, &pool);
     ASSERT_TRUE(started.ok()) << started.status();
     internal::StreamingPipeline& pipeline = **started;
     for (int chunk = 0; chunk < 3; ++chunk) {
@@ -230,6 +232,10 @@ TEST(StreamingTest, PipelineWritesRunsDirectlyOrMergedAlike) {
     }
     done = pipeline.Close();
   }
+  // The runs the pipeline held (one per thread, emptied) went back to the pool with their
+  // capacity, for the next cycle's collector.
+  for (int i = 0; i < 2; ++i) EXPECT_GE(pool.TakeRun().capacity(), 10'000u);
+  EXPECT_EQ(pool.TakeRun().capacity(), 0u);
   ASSERT_TRUE(done.ok()) << done.status();
   EXPECT_EQ((*done)->events_written(), expected.slices().size());
   ASSERT_TRUE((*done)->Finish(cycle).ok());
