@@ -1,5 +1,5 @@
 // Internal: how the collector keeps a host slice until the export thread builds the
-// trace's Slice from it.
+// trace's Slice from it (or, streaming, the encoding thread writes its packets).
 //
 // Nearly every host slice is a plain scope: a name, a category, a start and a duration.
 // Kept as a Slice (80 bytes, with flows and an args vector) the collector writes, and on

@@ -4,7 +4,9 @@
 // Each track's run is then in order or nearly so (a parent arrives after its children:
 // see event_sort.h), which an append notices at no cost. The export thread merges the
 // runs into the trace in (track, time) order, which is then the documented order without
-// a sort; merging there keeps that pass off the collector, which must keep draining.
+// a sort; merging there keeps that pass off the collector, which must keep draining. A
+// streamed cycle's runs go to the encoding thread chunk by chunk instead, which writes
+// packets straight from the records (StreamingPipeline).
 
 #ifndef SCOPETRACE_SRC_HOST_SLICE_RUNS_H_
 #define SCOPETRACE_SRC_HOST_SLICE_RUNS_H_
