@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "src/event_sort.h"
+
 namespace scopetrace::exporters {
 namespace {
 
@@ -46,16 +48,8 @@ bool SliceBefore(const Slice& x, const Slice& y) {
   return x.start_ns != y.start_ns ? x.start_ns < y.start_ns : x.dur_ns > y.dur_ns;
 }
 
-// One step of the stack walk's lane 0 (ends as WalkSlices computes them: a negative
-// duration counts as 0): closes what ends by `s`'s start; false when `s` then does not lie
-// within the slice still open, which the walk would put on another lane.
-bool OpenNested(std::vector<int64_t>& ends, const Slice& s) {
-  const int64_t end = s.start_ns + std::max<int64_t>(s.dur_ns, 0);
-  while (!ends.empty() && ends.back() <= s.start_ns) ends.pop_back();
-  if (!ends.empty() && ends.back() < end) return false;
-  ends.push_back(end);
-  return true;
-}
+// WalkSlices' ends (a negative duration counts as 0).
+int64_t WalkEnd(const Slice& s) { return s.start_ns + std::max<int64_t>(s.dur_ns, 0); }
 
 }  // namespace
 
@@ -67,7 +61,7 @@ void EventOrder::Group(const Trace& chunk) {
   nest_ends_.clear();
   auto check_nesting = [&](const Slice& s, bool new_track) {
     if (new_track) nest_ends_.clear();
-    if (!OpenNested(nest_ends_, s)) slices_nest_[s.track] = 0;
+    if (!internal::OpenNested(nest_ends_, s.start_ns, WalkEnd(s))) slices_nest_[s.track] = 0;
   };
   slices_.identity = GroupByTrack(chunk.slices(), num_tracks, SliceBefore, check_nesting,
                                   slices_.order, slices_.offsets);
@@ -92,7 +86,8 @@ bool EventOrder::SlicesNest(const Trace& chunk, TrackId t) {
   const std::vector<Slice>& slices = chunk.slices();
   nest_ends_.clear();
   for (uint32_t i = 0; i < run.size(); ++i) {
-    if (!OpenNested(nest_ends_, slices[run[i]])) return false;
+    const Slice& s = slices[run[i]];
+    if (!internal::OpenNested(nest_ends_, s.start_ns, WalkEnd(s))) return false;
   }
   return true;
 }

@@ -33,6 +33,17 @@ struct TimeKey {
   }
 };
 
+// One step of a walk over one track's slices in walk order (by start, longer first) with
+// a stack of the ends still open: closes those that end by `start`, then opens [start,
+// end) if it lies within the slice still open, as scopes do, and returns false otherwise
+// (the slice overlaps its predecessor without nesting: a walk would need another lane).
+inline bool OpenNested(std::vector<int64_t>& open_ends, int64_t start, int64_t end) {
+  while (!open_ends.empty() && open_ends.back() <= start) open_ends.pop_back();
+  if (!open_ends.empty() && open_ends.back() < end) return false;
+  open_ends.push_back(end);
+  return true;
+}
+
 // Sorts `order` (indices into the events, grouped by track, each group in arrival order)
 // within each group by TimeKey, stably. Out of line: the same for every event type.
 void SortRunsByTime(const std::vector<uint32_t>& group_begin, std::vector<TimeKey>& keys,

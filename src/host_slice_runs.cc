@@ -53,13 +53,11 @@ bool HostSliceRuns::SortRunsAndCheckNesting() {
     }
     open_ends.clear();
     for (const HostSliceRecord& r : run.records) {
-      const int64_t end = r.start_ns + r.dur_ns;  // durations are >= 0 (Append)
-      while (!open_ends.empty() && open_ends.back() <= r.start_ns) open_ends.pop_back();
-      if (!open_ends.empty() && open_ends.back() < end) {
+      // Durations are >= 0 (Append).
+      if (!OpenNested(open_ends, r.start_ns, r.start_ns + r.dur_ns)) {
         nest = false;
         break;
       }
-      open_ends.push_back(end);
     }
   }
   return nest;
