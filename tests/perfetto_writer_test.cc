@@ -363,6 +363,46 @@ TEST(PerfettoWriter, PlainSlicePacketsMatchTheGeneralPath) {
   EXPECT_EQ(fast[9], std::string("\x68\x02\x5A\x02\x48\x02\x40\xC0\x9A\x0C", 10));
 }
 
+// Random scope trees on threads[0..n): the first 120 threads get one root, the others
+// `busy_roots`; a root lasts 5 ms (every 9th) or 0.2-5.2 µs and is followed by a gap past
+// the padded delta width (every 7th) or of up to 50 ns. Children come in order, sometimes
+// touching each other or their parent's ends, and are at least `min_child` ns long (0:
+// zero-length scopes too, and siblings starting at the same time). scope(track, start,
+// dur) is called for each, children before their parent when `children_first` (the order
+// in which scopes end and reach the collector), the parent first otherwise. Returns each
+// thread's time after its last root.
+template <typename Scope>
+std::vector<int64_t> RandomScopeTrees(std::mt19937_64& rng, const std::vector<TrackId>& threads,
+                                      int64_t origin, int busy_roots, int64_t min_child,
+                                      bool children_first, Scope scope) {
+  std::function<void(TrackId, int64_t, int64_t, int)> tree = [&](TrackId track, int64_t start,
+                                                                 int64_t dur, int depth) {
+    if (!children_first) scope(track, start, dur);
+    if (depth > 0 && dur >= 40) {
+      int64_t at = start + static_cast<int64_t>(rng() % 3);  // 0: starts with its parent
+      while (at < start + dur - 10) {
+        const int64_t child = std::min<int64_t>(min_child + static_cast<int64_t>(rng() % (dur / 2)),
+                                                start + dur - at - 1);
+        tree(track, at, child, depth - 1);
+        at += child + static_cast<int64_t>(rng() % 3);  // 0: the next starts at this one's end
+      }
+    }
+    if (children_first) scope(track, start, dur);
+  };
+  std::vector<int64_t> ends;
+  for (size_t i = 0; i < threads.size(); ++i) {
+    int64_t at = origin + static_cast<int64_t>(i) * 7;
+    const int roots = i < 120 ? 1 : busy_roots;
+    for (int r = 0; r < roots; ++r) {
+      const int64_t dur = r % 9 == 0 ? 5'000'000 : 200 + static_cast<int64_t>(rng() % 5'000);
+      tree(threads[i], at, dur, dur > 1'000'000 ? 2 : 5);
+      at += dur + (r % 7 == 0 ? 3'000'000 : static_cast<int64_t>(rng() % 50));  // > 2^21 ns gaps
+    }
+    ends.push_back(at);
+  }
+  return ends;
+}
+
 // Host threads' slices that nest, what nearly every thread's are, are written by one
 // stack walk without lanes (EventEncoder::EncodeNestedSlices) instead of the general walk
 // (EventOrder::WalkSlices, lanes for slices that overlap). Both must write the same bytes.
@@ -381,45 +421,29 @@ Trace NestingChunk(int chunk, int64_t origin, std::mt19937_64& rng) {
   const TrackId counter = t.add_track(Track{.kind = TrackKind::kCounter, .pid = 7, .name = "q"});
   std::vector<Slice>& slices = t.mutable_slices();
   std::uniform_int_distribution<int> name_pick(0, 11 + 8 * chunk);  // new names in chunk 1
-  // A random tree of scopes under [start, start + dur): children in order, sometimes
-  // touching each other or the parent's ends; unique (start, dur) per track.
-  std::function<void(TrackId, int64_t, int64_t, int)> tree = [&](TrackId track, int64_t start,
-                                                                 int64_t dur, int depth) {
-    Slice s;
-    s.track = track;
-    s.name = t.intern(absl::StrCat("op", name_pick(rng)));
-    s.category = rng() % 4 == 0 ? 0 : t.intern(rng() % 2 ? "host" : "cpu_op");
-    s.start_ns = start;
-    s.dur_ns = dur;
-    const uint64_t kind = rng() % 16;
-    if (kind == 0)
-      s.args = {{t.intern("n"), int64_t(rng() % 1000)}, {t.intern("s"), std::string("x")}};
-    if (kind == 1) s.correlation_id = 1 + rng() % 100000;
-    if (kind == 2) s.flow_out = 1 + rng() % 100000;
-    if (kind == 3) s.flow_in = 1 + rng() % 100000;
-    slices.push_back(s);
-    if (depth == 0 || dur < 40) return;
-    int64_t at = start + static_cast<int64_t>(rng() % 3);  // 0: starts with its parent
-    while (at < start + dur - 10) {
-      const int64_t child =
-          std::min<int64_t>(1 + static_cast<int64_t>(rng() % (dur / 2)), start + dur - at - 1);
-      tree(track, at, child, depth - 1);
-      at += child + static_cast<int64_t>(rng() % 3);  // 0: the next starts at this one's end
-    }
-  };
+  const std::vector<int64_t> ends = RandomScopeTrees(
+      rng, threads, origin, /*busy_roots=*/20, /*min_child=*/1, /*children_first=*/false,
+      [&](TrackId track, int64_t start, int64_t dur) {
+        Slice s;
+        s.track = track;
+        s.name = t.intern(absl::StrCat("op", name_pick(rng)));
+        s.category = rng() % 4 == 0 ? 0 : t.intern(rng() % 2 ? "host" : "cpu_op");
+        s.start_ns = start;
+        s.dur_ns = dur;
+        const uint64_t kind = rng() % 16;
+        if (kind == 0)
+          s.args = {{t.intern("n"), int64_t(rng() % 1000)}, {t.intern("s"), std::string("x")}};
+        if (kind == 1) s.correlation_id = 1 + rng() % 100000;
+        if (kind == 2) s.flow_out = 1 + rng() % 100000;
+        if (kind == 3) s.flow_in = 1 + rng() % 100000;
+        slices.push_back(s);
+      });
   for (size_t i = 0; i < threads.size(); ++i) {
-    int64_t at = origin + static_cast<int64_t>(i) * 7;
-    const int roots = i < 120 ? 1 : 20;
-    for (int r = 0; r < roots; ++r) {
-      const int64_t dur = r % 9 == 0 ? 5'000'000 : 200 + static_cast<int64_t>(rng() % 5'000);
-      tree(threads[i], at, dur, dur > 1'000'000 ? 2 : 5);
-      at += dur + (r % 7 == 0 ? 3'000'000 : static_cast<int64_t>(rng() % 50));  // > 2^21 ns gaps
-    }
     Slice zero = MakeSlice(t, threads[i], "zero", "host", 0, 0);
-    zero.start_ns = at + 10;
+    zero.start_ns = ends[i] + 10;
     slices.push_back(zero);
     Slice negative = MakeSlice(t, threads[i], "negative", "host", 0, -5);
-    negative.start_ns = at + 20;
+    negative.start_ns = ends[i] + 20;
     slices.push_back(negative);
   }
   // A thread whose slices overlap without nesting: the second goes to lane 1.
@@ -530,46 +554,29 @@ void FillCollectorChunk(uint64_t seed, int64_t origin, Trace& chunk,
                         internal::HostSliceRuns& runs) {
   std::mt19937_64 rng(seed);
   chunk.add_process(Process{.pid = 7, .name = "app"});
-  constexpr int kThreads = 131;  // the last ones get sequence ids >= 128
-  for (int i = 0; i < kThreads; ++i) {
-    chunk.add_track(Track{.kind = TrackKind::kThread, .pid = 7, .tid = 100 + i, .name = "w"});
+  std::vector<TrackId> threads;
+  for (int i = 0; i < 131; ++i) {  // the last ones get sequence ids >= 128
+    threads.push_back(
+        chunk.add_track(Track{.kind = TrackKind::kThread, .pid = 7, .tid = 100 + i, .name = "w"}));
   }
   const TrackId stream = chunk.add_track(
       Track{.kind = TrackKind::kDeviceStream, .pid = kDevicePidBase, .tid = 0, .name = "s0"});
   const StringId host = chunk.intern("host");
-  std::function<void(TrackId, int64_t, int64_t, int)> scope = [&](TrackId track, int64_t start,
-                                                                  int64_t dur, int depth) {
-    if (depth > 0 && dur >= 40) {  // children first: they end (and arrive) first
-      int64_t at = start + static_cast<int64_t>(rng() % 3);
-      while (at < start + dur - 10) {
-        // 0 at times: a zero-length scope, and a sibling starting at the same time.
-        const int64_t child =
-            std::min<int64_t>(static_cast<int64_t>(rng() % (dur / 2)), start + dur - at - 1);
-        scope(track, at, child, depth - 1);
-        at += child + static_cast<int64_t>(rng() % 3);
-      }
-    }
-    const StringId name = chunk.intern(absl::StrCat("op", rng() % 20));
-    const StringId category = rng() % 4 == 0 ? 0 : host;
-    const uint64_t kind = rng() % 12;
-    if (kind >= 3) {
-      runs.Add(track, name, category, start, start + dur);
-      return;
-    }
-    internal::HostSlicePayload& payload =
-        runs.AddWithPayload(track, name, category, start, start + dur);
-    if (kind == 0) payload.args = {{chunk.intern("n"), int64_t(rng() % 1000)}};
-    if (kind == 1) payload.correlation_id = 1 + rng() % 100000;
-    if (kind == 2) payload.flow_out = 1 + rng() % 100000;
-  };
-  for (TrackId t = 0; t < kThreads; ++t) {
-    int64_t at = origin + t * 7;
-    for (int r = 0; r < (t < 120 ? 1 : 15); ++r) {
-      const int64_t dur = r % 9 == 0 ? 5'000'000 : 200 + static_cast<int64_t>(rng() % 5'000);
-      scope(t, at, dur, dur > 1'000'000 ? 2 : 5);
-      at += dur + (r % 7 == 0 ? 3'000'000 : static_cast<int64_t>(rng() % 50));
-    }
-  }
+  RandomScopeTrees(rng, threads, origin, /*busy_roots=*/15, /*min_child=*/0,
+                   /*children_first=*/true, [&](TrackId track, int64_t start, int64_t dur) {
+                     const StringId name = chunk.intern(absl::StrCat("op", rng() % 20));
+                     const StringId category = rng() % 4 == 0 ? 0 : host;
+                     const uint64_t kind = rng() % 12;
+                     if (kind >= 3) {
+                       runs.Add(track, name, category, start, start + dur);
+                       return;
+                     }
+                     internal::HostSlicePayload& payload =
+                         runs.AddWithPayload(track, name, category, start, start + dur);
+                     if (kind == 0) payload.args = {{chunk.intern("n"), int64_t(rng() % 1000)}};
+                     if (kind == 1) payload.correlation_id = 1 + rng() % 100000;
+                     if (kind == 2) payload.flow_out = 1 + rng() % 100000;
+                   });
   for (int i = 0; i < 50; ++i) {  // overlapping device ops
     chunk.mutable_slices().push_back(
         MakeSlice(chunk, stream, absl::StrCat("k", i % 3), "kernel", 0, 3'000));
