@@ -55,7 +55,7 @@ for b in data["benchmarks"]:
     if "events/s" in b:
         value = "%.2f M events/s" % (b["events/s"] / 1e6)
         parts.append("%.1f %s CPU" % (b["cpu_time"], b["time_unit"]))
-    for key in ("bytes/event", "ns/launch", "events", "peak_rss_mib"):
+    for key in ("bytes/event", "MB/s", "bytes/slice", "ns/launch", "events", "peak_rss_mib"):
         if key in b:
             v = b[key]
             if key.startswith("ns/") and v < 1e-3:
