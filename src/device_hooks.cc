@@ -29,8 +29,8 @@ DeviceHooks DeviceHooksOwner::hooks() {
   DeviceHooks hooks;
   hooks.poll = [this] { hub_.Poll(); };
   hooks.collect = [this](const CycleBuilder& cycle, int64_t end_ns, Trace& trace) {
-    hub_.CollectCycle(cycle.launched(), cycle.start_ns(), end_ns,
-                      absl::FromChrono(flush_timeout_), trace);
+    hub_.CollectCycle(cycle.launched(), cycle.start_ns(), end_ns, absl::FromChrono(flush_timeout_),
+                      trace);
   };
   return hooks;
 }

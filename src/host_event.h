@@ -41,8 +41,7 @@ class RingDecoder {
   // (that path carries most events, so it stays allocation-free); every other event to
   // `visitor.Event(HostEvent&)`, which may move from it. Returns the events visited.
   template <typename Visitor>
-  size_t DrainUpTo(ThreadRing& ring, uint64_t head, Visitor& visitor,
-                   size_t max_events = SIZE_MAX);
+  size_t DrainUpTo(ThreadRing& ring, uint64_t head, Visitor& visitor, size_t max_events = SIZE_MAX);
 
   // Consumes every published record, appending the events to `out` (tests, tools).
   size_t Drain(ThreadRing& ring, std::vector<HostEvent>& out);

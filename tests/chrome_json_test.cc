@@ -414,10 +414,9 @@ TEST(ChromeJsonTest, AbuttingSlicesStayOrderedForImportersThatAddInDoubles) {
 TEST(ChromeJsonTest, SubNanosecondDigitsRoundToTheNearestNanosecond) {
   const std::string path = TempPath("sub_ns.json");
   const std::vector<std::pair<std::string, int64_t>> cases = {
-      {"14.247999", 14'248}, {"14.2479", 14'248},    {"14.24799", 14'248},
-      {"0.0004", 0},         {"1.0005", 1'001},      {"1.000499", 1'000},
-      {"2.999999", 3'000},   {"1.0004999", 1'000},   {"1.0005000", 1'001},
-      {"-0.0015", -2},       {"-14.247999", -14'248}};
+      {"14.247999", 14'248}, {"14.2479", 14'248}, {"14.24799", 14'248},   {"0.0004", 0},
+      {"1.0005", 1'001},     {"1.000499", 1'000}, {"2.999999", 3'000},    {"1.0004999", 1'000},
+      {"1.0005000", 1'001},  {"-0.0015", -2},     {"-14.247999", -14'248}};
   std::string text = "[";
   for (size_t i = 0; i < cases.size(); ++i) {
     text += fmt::format("{}{{\"ph\":\"X\",\"ts\":{},\"dur\":1,\"pid\":1,\"tid\":1}}",

@@ -1,8 +1,8 @@
 // Faults a profiler must survive inside someone else's process: the output directory
 // vanishing, the disk filling mid-write (RLIMIT_FSIZE), a throwing on_trace_ready, exit()
 // without stop(), fork() while capturing, thousands of short-lived threads, hostile names,
-// a device that never delivers some records, and no thread to spare. Each asserts exact counts: every event
-// is in the trace or counted as dropped, and every failure is reported.
+// a device that never delivers some records, and no thread to spare. Each asserts exact counts:
+// every event is in the trace or counted as dropped, and every failure is reported.
 
 #include <gtest/gtest.h>
 #include <pthread.h>
