@@ -35,6 +35,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "scopetrace/trace.h"
+#include "src/page_populator.h"
 
 namespace scopetrace::exporters {
 
@@ -207,7 +208,10 @@ class PerfettoDecoder {
   std::vector<SliceRun> slice_runs_;
   uint32_t run_track_ = UINT32_MAX;  // the TrackDesc of the latest slice begun
   std::vector<int8_t> op_kinds_;     // per category StringId: DeviceOpKind, -1 unknown yet
-  size_t populate_at_ = 0;           // the first slice index whose page may not be mapped
+  size_t populate_at_ = 0;           // the slice index at which PopulateSlicesAhead runs next
+  size_t populated_to_ = 0;          // slices below this index are mapped or queued to be
+  // Declared after trace_: destroyed (stopped) before the slices it maps pages of.
+  internal::PagePopulator populator_;
   StringId correlation_key_;
   int64_t max_ts_ = INT64_MIN;
 };

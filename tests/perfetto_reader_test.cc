@@ -5,6 +5,7 @@
 #include <tuple>
 #include <vector>
 
+#include "exporters/perfetto_input.h"
 #include "exporters/perfetto_stream_writer.h"
 #include "exporters/proto_wire.h"
 #include "exporters/trace_io.h"
@@ -712,6 +713,140 @@ TEST(PerfettoReader, CorruptedBytesNeverCrash) {
         WriteFileBytes(bad_path, bad);
         absl::StatusOr<Trace> t = ReadTrace(bad_path);
         if (!t.ok()) EXPECT_THAT(std::string(t.status().message()), HasSubstr(bad_path));
+      }
+    }
+  }
+}
+
+// A trace of `threads` tracks of `slices_per_thread` flat slices each, after `counters`
+// counter samples (written first: the reader's reservation, taken after 4 MiB of file, then
+// sees few or no slices and the slice vector grows while the populator maps it).
+Trace BigTrace(int threads, int slices_per_thread, int counters) {
+  Trace t;
+  t.add_process(Process{.pid = 7, .name = "big"});
+  const TrackId counter =
+      t.add_track(Track{.kind = TrackKind::kCounter, .pid = 7, .name = "queue"});
+  for (int i = 0; i < counters; ++i) {
+    t.mutable_counters().push_back({counter, 1'000 + int64_t{i} * 10, static_cast<double>(i % 97)});
+  }
+  const StringId names[3] = {t.intern("forward"), t.intern("attention"), t.intern("matmul")};
+  const StringId category = t.intern("cpu_op");
+  for (int th = 0; th < threads; ++th) {
+    const TrackId track =
+        t.add_track(Track{.kind = TrackKind::kThread, .pid = 7, .tid = 100 + th, .name = "worker"});
+    for (int i = 0; i < slices_per_thread; ++i) {
+      t.mutable_slices().push_back(Slice{.track = track,
+                                         .name = names[i % 3],
+                                         .category = category,
+                                         .start_ns = 5'000 + int64_t{i} * 100 + th,
+                                         .dur_ns = 40 + i % 13});
+    }
+  }
+  t.SortEvents();
+  return t;
+}
+
+// Every byte a PerfettoInput hands out, read `cap` bytes at a time, and the status that
+// ended the reading (ok at the end of the stream).
+std::pair<std::string, absl::Status> ReadAll(const std::string& path, bool read_ahead, size_t cap) {
+  absl::StatusOr<std::unique_ptr<exporters::PerfettoInput>> in =
+      exporters::PerfettoInput::Open(path, read_ahead);
+  if (!in.ok()) return {"", in.status()};
+  EXPECT_EQ((*in)->reading_ahead(), read_ahead && (*in)->compressed());
+  std::string bytes;
+  std::vector<uint8_t> block(cap);
+  double fraction = 0;
+  for (;;) {
+    absl::StatusOr<size_t> n = (*in)->Read(block.data(), block.size());
+    if (!n.ok()) return {bytes, n.status()};
+    if (*n == 0) break;
+    bytes.append(reinterpret_cast<const char*>(block.data()), *n);
+    // What the reader extrapolates its reservations from never goes back.
+    EXPECT_GE((*in)->fraction_read(), fraction);
+    fraction = (*in)->fraction_read();
+  }
+  EXPECT_NEAR(fraction, 1.0, 1e-9);
+  return {bytes, absl::OkStatus()};
+}
+
+// Decompressing on the read-ahead thread hands out the same bytes, the same error after
+// the same bytes, and the same end as decompressing in the caller's thread, for reads
+// smaller than, equal to and larger than a block, over a stream of many blocks.
+TEST(PerfettoInput, ReadAheadGivesWhatReadingInlineGives) {
+  const std::string path = TempPath("read_ahead.pftrace.zst");
+  ASSERT_TRUE(BigTrace(2, 150'000, 0).Write(path, Format::kPerfettoZstd).ok());
+  const std::string whole = ReadFileBytes(path);
+  const std::string damaged_path = TempPath("read_ahead_damaged.pftrace.zst");
+  std::string damaged = whole;
+  for (size_t i = whole.size() / 2; i < whole.size() / 2 + 64; ++i) damaged[i] ^= 0x5A;
+  WriteFileBytes(damaged_path, damaged);
+  const std::string cut_path = TempPath("read_ahead_cut.pftrace.zst");
+  WriteFileBytes(cut_path, std::string_view(whole).substr(0, whole.size() * 2 / 3));
+
+  const std::pair<std::string, absl::Status> reference = ReadAll(path, false, 1 << 20);
+  ASSERT_TRUE(reference.second.ok()) << reference.second;
+  ASSERT_GT(reference.first.size(), 4 * exporters::PerfettoInput::kReadAheadBlockBytes);
+  for (const std::string& file : {path, damaged_path, cut_path}) {
+    const std::pair<std::string, absl::Status> inline_read = ReadAll(file, false, 1 << 20);
+    if (file != path) {
+      EXPECT_TRUE(absl::IsDataLoss(inline_read.second)) << file << ": " << inline_read.second;
+      EXPECT_LT(inline_read.first.size(), reference.first.size());
+    }
+    if (file == cut_path) {
+      // (A damaged block may decode to wrong bytes before zstd notices: only a cut is a
+      // prefix of the whole.)
+      EXPECT_TRUE(inline_read.first == reference.first.substr(0, inline_read.first.size()));
+    }
+    for (size_t cap :
+         {size_t{4097}, exporters::PerfettoInput::kReadAheadBlockBytes, size_t{3} << 20}) {
+      const std::pair<std::string, absl::Status> ahead = ReadAll(file, true, cap);
+      EXPECT_EQ(ahead.second, inline_read.second) << file << ", cap " << cap;
+      EXPECT_EQ(ahead.first.size(), inline_read.first.size()) << file << ", cap " << cap;
+      EXPECT_TRUE(ahead.first == inline_read.first) << file << ", cap " << cap;
+    }
+  }
+}
+
+// An input dropped half way (the reader stops at a corrupt packet) stops its thread.
+TEST(PerfettoInput, DroppedHalfWayStopsItsThread) {
+  const std::string path = TempPath("read_ahead_dropped.pftrace.zst");
+  ASSERT_TRUE(BigTrace(1, 200'000, 0).Write(path, Format::kPerfettoZstd).ok());
+  for (int i = 0; i < 20; ++i) {
+    absl::StatusOr<std::unique_ptr<exporters::PerfettoInput>> in =
+        exporters::PerfettoInput::Open(path, /*read_ahead=*/true);
+    ASSERT_TRUE(in.ok());
+    std::vector<uint8_t> block(1000 + 7919 * i);
+    absl::StatusOr<size_t> n = (*in)->Read(block.data(), block.size());
+    ASSERT_TRUE(n.ok());
+    EXPECT_EQ(*n, block.size());
+  }  // each destroyed with blocks queued, or being decompressed
+}
+
+// Large reads through the populator: windows of slices (8 MiB, ~105 k slices) mapped on
+// its thread while the decoder fills them, the vector reallocating under it when the
+// reservation (made after 4 MiB of counters, before any slice) falls short. Everything
+// reads back, in both formats, and read twice in one process (a populator per read).
+TEST(PerfettoReader, LargeTracesReadBackWhileTheirPagesAreMappedAhead) {
+  for (int counters : {0, 400'000}) {
+    const Trace original = BigTrace(2, 120'000, counters);
+    for (Format format : {Format::kPerfetto, Format::kPerfettoZstd}) {
+      const std::string path =
+          TempPath(format == Format::kPerfetto ? "big.pftrace" : "big.pftrace.zst");
+      ASSERT_TRUE(original.Write(path, format).ok());
+      if (counters > 0)
+        ASSERT_GT(ReadFileBytes(path).size(), format == Format::kPerfetto ? 4u << 20 : 0u);
+      for (int read = 0; read < 2; ++read) {
+        absl::StatusOr<Trace> t = ReadTrace(path);
+        ASSERT_TRUE(t.ok()) << t.status();
+        ASSERT_EQ(t->slices().size(), original.slices().size());
+        ASSERT_EQ(t->counters().size(), original.counters().size());
+        for (size_t i = 0; i < original.slices().size(); i += 997) {
+          EXPECT_EQ(t->slices()[i].start_ns, original.slices()[i].start_ns) << i;
+          EXPECT_EQ(t->slices()[i].dur_ns, original.slices()[i].dur_ns) << i;
+          EXPECT_EQ(t->str(t->slices()[i].name), original.str(original.slices()[i].name)) << i;
+        }
+        EXPECT_EQ(t->slices().back().start_ns, original.slices().back().start_ns);
+        EXPECT_FALSE(t->metadata().truncated);
       }
     }
   }
