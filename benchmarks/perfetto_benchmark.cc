@@ -231,6 +231,13 @@ std::string OutputPath(const char* name) {
   return (std::filesystem::temp_directory_path() / name).string();
 }
 
+// `events` per iteration, as a rate (per CPU second, or per wall second with UseRealTime).
+void SetEventRate(benchmark::State& state, size_t events) {
+  state.counters["events/s"] =
+      benchmark::Counter(static_cast<double>(events) * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate);
+}
+
 void Encode(benchmark::State& state, bool zstd, bool ids = true) {
   const Trace& trace = RealisticTrace(ids);
   const std::string path =
@@ -247,8 +254,7 @@ void Encode(benchmark::State& state, bool zstd, bool ids = true) {
   }
   const double events = static_cast<double>(trace.event_count());
   state.counters["events"] = events;
-  state.counters["events/s"] = benchmark::Counter(events * static_cast<double>(state.iterations()),
-                                                  benchmark::Counter::kIsRate);
+  SetEventRate(state, trace.event_count());
   state.counters["bytes/event"] = static_cast<double>(bytes) / events;
 }
 
@@ -276,9 +282,7 @@ void Decode(benchmark::State& state, bool zstd) {
     events = read->event_count();
     benchmark::DoNotOptimize(events);
   }
-  state.counters["events/s"] =
-      benchmark::Counter(static_cast<double>(events) * static_cast<double>(state.iterations()),
-                         benchmark::Counter::kIsRate);
+  SetEventRate(state, events);
   std::remove(path.c_str());
 }
 
@@ -300,12 +304,6 @@ std::vector<uint8_t> EncodedTrace() {
                              std::istreambuf_iterator<char>());
   std::remove(path.c_str());
   return bytes;
-}
-
-void SetEventRate(benchmark::State& state) {
-  const double events = static_cast<double>(RealisticTrace().event_count());
-  state.counters["events/s"] = benchmark::Counter(events * static_cast<double>(state.iterations()),
-                                                  benchmark::Counter::kIsRate);
 }
 
 // zstd alone: the writer's output stream (level, parameters, 256 KiB writes, the file) fed
@@ -330,7 +328,7 @@ void BM_CeilingZstdCompress(benchmark::State& state) {
     if (!(*out)->Close().ok()) state.SkipWithError("close failed");
     compressed = (*out)->bytes_written();
   }
-  SetEventRate(state);
+  SetEventRate(state, RealisticTrace().event_count());
   state.counters["bytes/event"] =
       static_cast<double>(compressed) / static_cast<double>(RealisticTrace().event_count());
   state.counters["MB/s"] = benchmark::Counter(
@@ -363,7 +361,7 @@ void BM_CeilingZstdDecompress(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(total);
   }
-  SetEventRate(state);
+  SetEventRate(state, RealisticTrace().event_count());
   state.counters["MB/s"] =
       benchmark::Counter(static_cast<double>(total) * static_cast<double>(state.iterations()) / 1e6,
                          benchmark::Counter::kIsRate);
@@ -387,7 +385,7 @@ void BM_CeilingModelMemory(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(fresh.data());
   }
-  SetEventRate(state);
+  SetEventRate(state, RealisticTrace().event_count());
   state.counters["bytes/slice"] = static_cast<double>(sizeof(Slice));
 }
 

@@ -89,13 +89,10 @@ void PerfettoDecoder::PopulateSlicesAhead() {
     populate_at_ = size + 1;  // back here on the new buffer
     return;
   }
-  constexpr size_t kWindow = (size_t{8} << 20) / sizeof(Slice);
+  constexpr size_t kWindowBytes = size_t{8} << 20;
+  constexpr size_t kWindow = kWindowBytes / sizeof(Slice);
   constexpr size_t kWindowsAhead = 2;
-  if (populated_to_ <= size) {
-    const size_t end = std::min(capacity, size + kWindow);
-    internal::PopulateForWrite(slices.data() + size, (end - size) * sizeof(Slice));
-    populated_to_ = end;
-  }
+  if (populated_to_ <= size) populated_to_ = internal::PopulateAhead(slices, kWindowBytes);
   const size_t ahead = std::min(capacity, size + kWindowsAhead * kWindow);
   if (ahead > populated_to_) {
     populator_.Request(slices.data() + populated_to_, (ahead - populated_to_) * sizeof(Slice));

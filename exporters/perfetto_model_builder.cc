@@ -197,10 +197,10 @@ void PerfettoDecoder::MapPointsToModelTracks(const std::vector<TrackId>& model_t
 }
 
 Trace PerfettoDecoder::Finish() {
-  populator_.Stop();
   if (pairing_ == Pairing::kBuffered) PairBufferedEvents();
   CloseOpenSlices();
-  // The slices are all there: from here on they are moved and reordered, not appended to.
+  // The slices are all there (the populator may still be mapping ahead of them): from here
+  // on they are moved and reordered, not appended to.
   populator_.Stop();
   std::vector<TrackId> model_track(tracks_.size(), kNoTrack);
   ResolveTracks(trace_, model_track);

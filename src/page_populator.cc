@@ -8,10 +8,7 @@
 namespace scopetrace::internal {
 
 void PagePopulator::Request(const void* data, size_t bytes) {
-  const uintptr_t page = PageSize();
-  const auto first = reinterpret_cast<uintptr_t>(data);
-  const uintptr_t begin = (first + page - 1) & ~(page - 1);
-  const uintptr_t end = (first + bytes) & ~(page - 1);
+  const auto [begin, end] = WholePagesInside(data, bytes);
   if (end <= begin) return;
   if (no_thread_) {
     PopulatePagesForWrite(begin, end);

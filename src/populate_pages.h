@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace scopetrace::internal {
@@ -45,11 +46,18 @@ inline uintptr_t PageSize() {
 #endif
 }
 
-// Maps the whole pages inside [data, data + bytes) for writing.
-inline void PopulateForWrite(const void* data, size_t bytes) {
+// The page-aligned [begin, end) of the whole pages inside [data, data + bytes) (empty:
+// begin >= end).
+inline std::pair<uintptr_t, uintptr_t> WholePagesInside(const void* data, size_t bytes) {
   const uintptr_t page = PageSize();
   const auto first = reinterpret_cast<uintptr_t>(data);
-  PopulatePagesForWrite((first + page - 1) & ~(page - 1), (first + bytes) & ~(page - 1));
+  return {(first + page - 1) & ~(page - 1), (first + bytes) & ~(page - 1)};
+}
+
+// Maps the whole pages inside [data, data + bytes) for writing.
+inline void PopulateForWrite(const void* data, size_t bytes) {
+  const auto [begin, end] = WholePagesInside(data, bytes);
+  PopulatePagesForWrite(begin, end);
 }
 
 // Maps every page that [data, data + bytes) touches, partial pages at either end included,
